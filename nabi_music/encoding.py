@@ -1,0 +1,132 @@
+"""Vocabulary (note code <-> index) and the feature encoders the models read.
+
+The vocabulary is built from the data in one stable order: longer durations
+first, then rests, then pitches from low to high, the tutorial's own order
+(``c4 .. b4`` before ``c8 .. b8``). The tutorial's fixed 14-code dictionary is
+:data:`TUTORIAL_VOCABULARY`, so that its numbers can be reproduced.
+
+An encoder turns each vocabulary index into a short feature vector; models see
+a window of such vectors. Encoders are tables of shape ``(len(vocabulary),
+features)``, so the same lookup serves training, prediction and generation.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from nabi_music.errors import InputError
+from nabi_music.notes import Melody, Note, parse_code
+
+ENCODINGS = ("index", "pitch-duration")
+
+
+def _order_key(note: Note) -> tuple:
+    pitch = -1 if note.pitch is None else note.pitch.midi
+    alter = 0 if note.pitch is None else note.pitch.alter
+    return (-note.duration, note.pitch is not None, pitch, alter, note.tie)
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The codes a model knows, in index order."""
+
+    codes: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        if len(set(self.codes)) != len(self.codes):
+            raise InputError("a vocabulary cannot hold a code twice")
+
+    def __len__(self) -> int:
+        return len(self.codes)
+
+    def __contains__(self, code: object) -> bool:
+        return code in self._lookup
+
+    @property
+    def _lookup(self) -> dict[str, int]:
+        return {code: i for i, code in enumerate(self.codes)}
+
+    @classmethod
+    def from_codes(cls, codes: Iterable[str]) -> Vocabulary:
+        notes = {code: parse_code(code) for code in set(codes)}
+        return cls(tuple(sorted(notes, key=lambda c: (_order_key(notes[c]), c))))
+
+    @classmethod
+    def from_melodies(cls, melodies: Iterable[Melody]) -> Vocabulary:
+        return cls.from_codes(code for m in melodies for code in m.codes)
+
+    def unknown(self, codes: Iterable[str]) -> list[str]:
+        """The codes this vocabulary does not hold, each once, in first-seen order."""
+        lookup = self._lookup
+        return list(dict.fromkeys(c for c in codes if c not in lookup))
+
+    def encode(self, codes: Sequence[str], where: str = "the melody") -> np.ndarray:
+        """Indices of codes; an unknown code is an :class:`InputError` naming it."""
+        missing = self.unknown(codes)
+        if missing:
+            raise InputError(
+                f"{where} holds codes the model never saw: {' '.join(missing)}; "
+                f"it knows {' '.join(self.codes)}"
+            )
+        lookup = self._lookup
+        return np.fromiter((lookup[c] for c in codes), dtype=np.int32, count=len(codes))
+
+    def decode(self, indices: Iterable[int]) -> list[str]:
+        return [self.codes[int(i)] for i in indices]
+
+    def to_json(self) -> str:
+        return json.dumps({"codes": list(self.codes)}, ensure_ascii=False, indent=1)
+
+    @classmethod
+    def from_json(cls, text: str) -> Vocabulary:
+        try:
+            codes = json.loads(text)["codes"]
+        except (ValueError, KeyError, TypeError) as err:
+            raise InputError(f"not a vocabulary file: {err}") from err
+        return cls(tuple(str(c) for c in codes))
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json() + "\n", encoding="utf-8")
+
+    @classmethod
+    def load(cls, path: str | Path) -> Vocabulary:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))
+
+
+TUTORIAL_VOCABULARY = Vocabulary(
+    ("c4", "d4", "e4", "f4", "g4", "a4", "b4", "c8", "d8", "e8", "f8", "g8", "a8", "b8")
+)
+"""The tutorial's ``code2idx``: ``c4..b4 -> 0..6``, ``c8..b8 -> 7..13``."""
+
+
+def _ranks(values: Sequence) -> np.ndarray:
+    """Each value's rank among the distinct values, scaled to 0..1."""
+    distinct = sorted(set(values))
+    scale = max(len(distinct) - 1, 1)
+    rank = {v: i for i, v in enumerate(distinct)}
+    return np.array([rank[v] / scale for v in values], dtype=np.float32)
+
+
+def feature_table(vocabulary: Vocabulary, encoding: str) -> np.ndarray:
+    """The features of every vocabulary index, shape ``(len(vocabulary), n_features)``.
+
+    ``index``: one feature, index / (size - 1) (the tutorial's index/13).
+    ``pitch-duration``: pitch and duration as two features, each its rank among
+    the vocabulary's distinct pitches (rests lowest) or durations (longest
+    first), scaled to 0..1; for the tutorial's dictionary that is the letter
+    index / 6 and 0 for quarters, 1 for eighths, as in the tutorial.
+    """
+    size = len(vocabulary)
+    if encoding == "index":
+        return (np.arange(size, dtype=np.float32) / max(size - 1, 1))[:, None]
+    if encoding == "pitch-duration":
+        notes = [parse_code(c) for c in vocabulary.codes]
+        pitches = _ranks([-1 if n.pitch is None else n.pitch.midi for n in notes])
+        durations = _ranks([-n.duration for n in notes])
+        return np.stack([pitches, durations], axis=1)
+    raise InputError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")

@@ -1,0 +1,300 @@
+"""The one training loop every preset uses, compiled whole by XLA.
+
+The tutorial trains its stateful LSTM with one Keras ``fit`` call per epoch and
+a batch of one window: about two milliseconds of Python and dispatch overhead
+for each 4-step update. Here a chunk of epochs, the batches of every epoch,
+the carried LSTM state and (with ``until_perfect``) the per-epoch one-step and
+full-song check all run inside one XLA-compiled TensorFlow function, with the
+model's own Keras layers and Keras' Adam. The semantics are the tutorial's:
+
+- stateless presets: Keras ``fit`` batches, reshuffled every epoch when the
+  preset shuffles (the last batch may be short: it is padded and masked);
+- stateful presets: one window per update, in order; the state left by a
+  window is the initial state of the next window of the same melody; the state
+  is reset at each melody start and each epoch.
+
+Randomness comes from the seed only (initial weights and the shuffling).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from nabi_music.presets import ModelConfig
+from nabi_music.windows import Windows
+
+CHUNK_EPOCHS = 25
+"""Epochs per compiled call: the progress bar moves once per chunk."""
+
+Progress = Callable[[int, int, float, float], None]
+"""``progress(epochs_done, epochs_total, loss, accuracy)``."""
+
+
+@dataclass(frozen=True)
+class History:
+    """Per-epoch figures of one training run."""
+
+    loss: tuple[float, ...]
+    accuracy: tuple[float, ...]
+    one_step_accuracy: tuple[float, ...] = ()
+    full_song_accuracy: tuple[float, ...] = ()
+    seconds: float = 0.0
+    stopped_early: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.loss)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "loss": list(self.loss),
+            "accuracy": list(self.accuracy),
+            "one_step_accuracy": list(self.one_step_accuracy),
+            "full_song_accuracy": list(self.full_song_accuracy),
+            "seconds": self.seconds,
+            "stopped_early": self.stopped_early,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> History:
+        return cls(
+            loss=tuple(data.get("loss", ())),
+            accuracy=tuple(data.get("accuracy", ())),
+            one_step_accuracy=tuple(data.get("one_step_accuracy", ())),
+            full_song_accuracy=tuple(data.get("full_song_accuracy", ())),
+            seconds=float(data.get("seconds", 0.0)),
+            stopped_early=bool(data.get("stopped_early", False)),
+        )
+
+
+def epoch_schedule(
+    config: ModelConfig, n_windows: int, epochs: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Window indices ``(epochs, steps, batch)`` and their weights (0 marks padding)."""
+    batch = config.batch_size
+    steps = math.ceil(n_windows / batch)
+    order = np.empty((epochs, steps * batch), dtype=np.int32)
+    weights = np.zeros((epochs, steps * batch), dtype=np.float32)
+    for e in range(epochs):
+        perm = rng.permutation(n_windows) if config.shuffle else np.arange(n_windows)
+        order[e, :n_windows] = perm
+        order[e, n_windows:] = 0
+        weights[e, :n_windows] = 1.0
+    return order.reshape(epochs, steps, batch), weights.reshape(epochs, steps, batch)
+
+
+class _CompiledTrainer:
+    """Holds the compiled chunk function of one model."""
+
+    def __init__(self, model: Any, config: ModelConfig, track: bool) -> None:
+        import keras
+        import tensorflow as tf
+
+        self.model = model
+        self.config = config
+        optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate)
+        optimizer.build(model.trainable_variables)
+        self.optimizer = optimizer
+        units = config.units
+        stateful = config.stateful
+        window = config.window
+
+        def zero_state(batch: int) -> tuple:
+            if not stateful:
+                return ()
+            zeros = tf.zeros((batch, units), tf.float32)
+            return (zeros, zeros)
+
+        def forward(x: Any, state: tuple, training: bool) -> tuple[Any, tuple]:
+            if not stateful:
+                return model(x, training=training), ()
+            probs, h, c = model([x, *state], training=training)
+            batch = tf.shape(x)[0]
+            return probs, (tf.reshape(h, (batch, units)), tf.reshape(c, (batch, units)))
+
+        def evaluate(watch_x: Any, watch_y: Any, watch_seq: Any, table: Any) -> tuple:
+            n = tf.shape(watch_y)[0]
+            if stateful:
+
+                def one_body(i: Any, state: tuple, correct: Any) -> tuple:
+                    probs, state = forward(watch_x[i][None], state, False)
+                    hit = tf.cast(tf.argmax(probs[0], output_type=tf.int32) == watch_y[i], tf.int32)
+                    return i + 1, state, correct + hit
+
+                _, _, one = tf.while_loop(
+                    lambda i, *_: i < n, one_body, (0, zero_state(1), tf.constant(0))
+                )
+            else:
+                probs, _ = forward(watch_x, (), False)
+                one = tf.reduce_sum(
+                    tf.cast(tf.argmax(probs, -1, output_type=tf.int32) == watch_y, tf.int32)
+                )
+
+            def full_body(j: Any, seq: Any, state: tuple, correct: Any) -> tuple:
+                x = tf.gather(table, tf.gather(seq, j + tf.range(window)))[None]
+                probs, state = forward(x, state, False)
+                pred = tf.argmax(probs[0], output_type=tf.int32)
+                seq = tf.tensor_scatter_nd_update(seq, [[j + window]], [pred])
+                hit = tf.cast(pred == watch_seq[j + window], tf.int32)
+                return j + 1, seq, state, correct + hit
+
+            _, _, _, full = tf.while_loop(
+                lambda j, *_: j < n,
+                full_body,
+                (0, watch_seq, zero_state(1), tf.constant(0)),
+            )
+            return one, full
+
+        @tf.function(jit_compile=True)
+        def run_chunk(
+            xs: Any,
+            ys: Any,
+            order: Any,
+            weights: Any,
+            resets: Any,
+            watch_x: Any,
+            watch_y: Any,
+            watch_seq: Any,
+            table: Any,
+            n_epochs: Any,
+        ) -> tuple:
+            chunk, steps, batch = order.shape
+            n_watch = tf.shape(watch_y)[0]
+
+            def epoch_body(e: Any, done: Any, losses: Any, accs: Any, ones: Any, fulls: Any):
+                def step(s: Any, state: tuple, loss_sum: Any, hit_sum: Any, count: Any):
+                    idx = order[e, s]
+                    w = weights[e, s]
+                    x = tf.gather(xs, idx)
+                    y = tf.gather(ys, idx)
+                    if stateful:
+                        keep = 1.0 - resets[s]
+                        state = tuple(st * keep for st in state)
+                    with tf.GradientTape() as tape:
+                        probs, new_state = forward(x, state, True)
+                        per_window = keras.losses.sparse_categorical_crossentropy(y, probs)
+                        loss = tf.reduce_sum(per_window * w) / tf.reduce_sum(w)
+                    grads = tape.gradient(loss, model.trainable_variables)
+                    optimizer.apply(grads, model.trainable_variables)
+                    hits = tf.cast(tf.argmax(probs, -1, output_type=tf.int32) == y, tf.float32)
+                    return (
+                        s + 1,
+                        tuple(tf.stop_gradient(st) for st in new_state),
+                        loss_sum + tf.reduce_sum(per_window * w),
+                        hit_sum + tf.reduce_sum(hits * w),
+                        count + tf.reduce_sum(w),
+                    )
+
+                _, _, loss_sum, hit_sum, count = tf.while_loop(
+                    lambda s, *_: s < steps,
+                    step,
+                    (0, zero_state(batch), tf.constant(0.0), tf.constant(0.0), tf.constant(0.0)),
+                )
+                losses = losses.write(e, loss_sum / count)
+                accs = accs.write(e, hit_sum / count)
+                if track:
+                    one, full = evaluate(watch_x, watch_y, watch_seq, table)
+                    done = tf.logical_and(one == n_watch, full == n_watch)
+                else:
+                    one, full = tf.constant(0), tf.constant(0)
+                ones = ones.write(e, one)
+                fulls = fulls.write(e, full)
+                return e + 1, done, losses, accs, ones, fulls
+
+            arrays = (
+                tf.TensorArray(tf.float32, size=chunk),
+                tf.TensorArray(tf.float32, size=chunk),
+                tf.TensorArray(tf.int32, size=chunk),
+                tf.TensorArray(tf.int32, size=chunk),
+            )
+            e, done, losses, accs, ones, fulls = tf.while_loop(
+                lambda e, done, *_: tf.logical_and(e < n_epochs, tf.logical_not(done)),
+                epoch_body,
+                (0, tf.constant(False), *arrays),
+            )
+            return e, done, losses.stack(), accs.stack(), ones.stack(), fulls.stack()
+
+        self.run_chunk = run_chunk
+
+
+def train_model(
+    model: Any,
+    config: ModelConfig,
+    table: np.ndarray,
+    windows: Windows,
+    *,
+    epochs: int,
+    seed: int,
+    until_perfect: bool = False,
+    watch: np.ndarray | None = None,
+    progress: Progress | None = None,
+) -> History:
+    """Train ``model`` in place on ``windows`` and return its per-epoch history.
+
+    ``watch`` is the index sequence the per-epoch one-step and full-song
+    accuracies are measured on (default: the first melody of ``windows``);
+    they are measured only with ``until_perfect``, which stops training as soon
+    as both reach 100%.
+    """
+    import tensorflow as tf
+
+    rng = np.random.default_rng(seed)
+    if watch is None:
+        first_song = windows.song == 0
+        watch = np.concatenate([windows.inputs[first_song][0], windows.targets[first_song]]).astype(
+            np.int32
+        )
+    window = config.window
+    watch_windows = np.lib.stride_tricks.sliding_window_view(watch, window)[:-1]
+    table32 = np.asarray(table, dtype=np.float32)
+    constants = {
+        "xs": tf.constant(table32[windows.inputs]),
+        "ys": tf.constant(windows.targets),
+        "resets": tf.constant(windows.first.astype(np.float32)),
+        "watch_x": tf.constant(table32[watch_windows]),
+        "watch_y": tf.constant(watch[window:]),
+        "watch_seq": tf.constant(watch),
+        "table": tf.constant(table32),
+    }
+    trainer = _CompiledTrainer(model, config, track=until_perfect)
+    chunk = min(CHUNK_EPOCHS, epochs)
+    n_watch = len(watch) - window
+    losses: list[float] = []
+    accs: list[float] = []
+    ones: list[float] = []
+    fulls: list[float] = []
+    done = False
+    start = time.perf_counter()
+    while len(losses) < epochs and not done:
+        todo = min(chunk, epochs - len(losses))
+        order, weights = epoch_schedule(config, len(windows), chunk, rng)
+        ran, done_t, loss, acc, one, full = trainer.run_chunk(
+            order=tf.constant(order),
+            weights=tf.constant(weights),
+            n_epochs=tf.constant(todo),
+            **constants,
+        )
+        ran = int(ran)
+        done = bool(done_t)
+        losses += [float(v) for v in loss.numpy()[:ran]]
+        accs += [float(v) for v in acc.numpy()[:ran]]
+        if until_perfect:
+            ones += [int(v) / n_watch for v in one.numpy()[:ran]]
+            fulls += [int(v) / n_watch for v in full.numpy()[:ran]]
+        if progress is not None:
+            progress(len(losses), epochs, losses[-1], accs[-1])
+    return History(
+        loss=tuple(losses),
+        accuracy=tuple(accs),
+        one_step_accuracy=tuple(ones),
+        full_song_accuracy=tuple(fulls),
+        seconds=time.perf_counter() - start,
+        stopped_early=done,
+    )

@@ -1,0 +1,77 @@
+"""Safe file output: atomic writes and file names made from titles."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+DEFAULT_NAME = "untitled"
+MAX_NAME_BYTES = 120
+_KEEP = "-_.+"
+_TRIM = "._-+ "
+# Names Windows reserves whatever the extension; harmless elsewhere but kept out.
+_RESERVED = {"con", "prn", "aux", "nul"} | {f"{p}{i}" for p in ("com", "lpt") for i in range(10)}
+
+
+@contextmanager
+def atomic_write(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Write a file all at once or not at all.
+
+    Yields a temporary path in the same folder as ``path`` (with the same
+    suffix, so tools that look at the extension still work). The caller writes
+    the whole file there; when the ``with`` body ends normally the temporary
+    file is renamed to ``path`` (replacing it), and when the body raises it is
+    removed and ``path`` is left as it was. Missing parent folders are created.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = _claim_temp_name(target)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _claim_temp_name(target: Path) -> Path:
+    """Create an empty, unique file beside ``target`` (honouring the umask)."""
+    for _ in range(100):
+        tmp = target.with_name(f".{target.stem}.{secrets.token_hex(4)}.tmp{target.suffix}")
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+        os.close(fd)
+        return tmp
+    raise FileExistsError(f"could not create a temporary file beside {target}")
+
+
+def safe_name(text: str) -> str:
+    """A file or folder name made from ``text`` that stays inside its folder.
+
+    Letters and digits of any script are kept (``나비야`` stays ``나비야``), as
+    are ``- _ . +``; every other character (path separators, white space,
+    control characters, punctuation) becomes ``_``, runs of ``_`` collapse,
+    and dots, dashes and underscores are trimmed from both ends, so the result
+    is never ``.``, ``..``, hidden, absolute or empty (``untitled`` then). It is
+    at most 120 bytes of UTF-8.
+    """
+    text = unicodedata.normalize("NFC", text)
+    chars = [ch if ch.isalnum() or ch in _KEEP else "_" for ch in text]
+    name = "".join(chars)
+    while "__" in name:
+        name = name.replace("__", "_")
+    name = name.strip(_TRIM)
+    encoded = name.encode("utf-8")
+    if len(encoded) > MAX_NAME_BYTES:
+        name = encoded[:MAX_NAME_BYTES].decode("utf-8", errors="ignore").strip(_TRIM)
+    if not name:
+        return DEFAULT_NAME
+    if name.split(".")[0].lower() in _RESERVED:
+        name = "_" + name
+    return name

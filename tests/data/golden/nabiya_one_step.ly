@@ -1,0 +1,68 @@
+\version "2.24.0"
+
+nabiWrong = {
+  \once \override NoteHead.color = #red
+  \once \override Stem.color = #red
+  \once \override Flag.color = #red
+  \once \override Dots.color = #red
+  \once \override Accidental.color = #red
+  \once \override Rest.color = #red
+}
+nabiPrimer = {
+  \once \override NoteHead.color = #grey
+  \once \override Stem.color = #grey
+  \once \override Flag.color = #grey
+  \once \override Dots.color = #grey
+  \once \override Accidental.color = #grey
+  \once \override Rest.color = #grey
+}
+
+\header {
+  title = "나비야"
+  subtitle = "stateful-lstm — one-step prediction"
+  subsubtitle = "2 of 50 wrong — 96%"
+  tagline = ##f
+}
+
+\paper { indent = 0\mm }
+
+melody = \fixed c' {
+  \key c \major
+  \time 2/4
+  \tempo 4 = 100
+  \autoBeamOff
+  \nabiPrimer g8 ^\markup \teeny \italic "primer" \nabiPrimer e8 \nabiPrimer e4 |
+  \nabiPrimer f8 d8 \nabiWrong d4 ^\markup \with-color #red \teeny "d8" |
+  c8 \nabiWrong d8 ^\markup \with-color #red \teeny "e4" e8 f8 |
+  g8 g8 g4 |
+  g8 e8 e8 e8 |
+  f8 d8 d4 |
+  c8 e8 g8 g8 |
+  e8 e8 e4 |
+  d8 d8 d8 d8 |
+  d8 e8 f4 |
+  e8 e8 e8 e8 |
+  e8 f8 g4 |
+  g8 e8 e4 |
+  f8 d8 d4 |
+  c8 e8 g8 g8 |
+  e8 e8 e4 |
+}
+
+codes = \lyricmode {
+  "g8" "e8" "e4" "f8" "d8" "d4" "c8" "d8"
+  "e8" "f8" "g8" "g8" "g4" "g8" "e8" "e8"
+  "e8" "f8" "d8" "d4" "c8" "e8" "g8" "g8"
+  "e8" "e8" "e4" "d8" "d8" "d8" "d8" "d8"
+  "e8" "f4" "e8" "e8" "e8" "e8" "e8" "f8"
+  "g4" "g8" "e8" "e4" "f8" "d8" "d4" "c8"
+  "e8" "g8" "g8" "e8" "e8" "e4"
+}
+
+\score {
+  <<
+    \new Staff \new Voice = "melody" \melody
+    \new Lyrics \lyricsto "melody" \codes
+  >>
+  \layout { }
+}

@@ -1,0 +1,52 @@
+"""Helpers the readers share: reading text, describing third-party errors, checks."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nabi_music.errors import InputError
+from nabi_music.notes import Melody
+
+MAX_ERROR_DETAIL = 160
+
+
+def describe(err: BaseException) -> str:
+    """A third-party error as one short line: its type and the first line of its message."""
+    lines = str(err).strip().splitlines()
+    text = lines[0].strip() if lines else ""
+    if len(text) > MAX_ERROR_DETAIL:
+        text = text[: MAX_ERROR_DETAIL - 3] + "..."
+    name = type(err).__name__
+    return f"{name}: {text}" if text else name
+
+
+def read_text(path: Path, source: str) -> str:
+    """The file as UTF-8 text, or an :class:`InputError` saying why not."""
+    try:
+        data = path.read_bytes()
+    except OSError as err:
+        raise InputError(f"{source}: cannot read the file ({describe(err)})") from err
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise InputError(
+            f"{source}: not UTF-8 text (byte {err.start + 1} is {data[err.start]:#04x}); "
+            "expected a text file in UTF-8"
+        ) from err
+    if "\x00" in text:
+        raise InputError(f"{source}: binary data (a NUL byte); expected a text file in UTF-8")
+    return text
+
+
+def has_pitched_note(melody: Melody) -> bool:
+    return any(not note.is_rest for note in melody.notes)
+
+
+def require_notes(melodies: list[Melody], source: str, detail: str = "") -> list[Melody]:
+    """Raise :class:`InputError` unless some melody holds a pitched note."""
+    if not any(has_pitched_note(m) for m in melodies):
+        extra = f" ({detail})" if detail else ""
+        raise InputError(
+            f"{source}: no notes found{extra}; expected a score with at least one note"
+        )
+    return melodies

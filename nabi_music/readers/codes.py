@@ -1,0 +1,20 @@
+"""Reader for ``.txt`` files of note codes separated by white space (``g8 e8 e4 |``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from nabi_music.notes import Melody, parse_codes
+from nabi_music.readers._common import read_text, require_notes
+
+
+def read_codes(path: Path, source: str) -> list[Melody]:
+    """One melody from a file of note codes; bar lines ``|`` and ``%``/``#`` comments allowed.
+
+    An invalid code raises :class:`~nabi_music.errors.ParseError` with the file, line and
+    column. The title is the file's stem; the file says nothing about key, metre or tempo.
+    """
+    text = read_text(path, source)
+    notes = parse_codes(text, source=source)
+    melody = Melody(notes=tuple(notes), title=path.stem, source=source)
+    return require_notes([melody], source, "no note codes, only rests, comments or bar lines")

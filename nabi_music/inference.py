@@ -47,7 +47,7 @@ class Runner:
         return (zeros, zeros.copy())
 
     def __call__(self, x: np.ndarray, state: State = ()) -> tuple[np.ndarray, State]:
-        """Logits ``(batch, vocabulary)`` for windows ``x`` of shape ``(batch, window, features)``."""
+        """Logits ``(batch, vocabulary)`` of windows ``x``, shape ``(batch, window, features)``."""
         x = np.asarray(x, dtype=np.float32)
         if self.config.architecture == "mlp":
             k1, b1 = self.weights["hidden_1"]

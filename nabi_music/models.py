@@ -56,4 +56,6 @@ def build_model(config: ModelConfig, n_classes: int, seed: int) -> keras.Model:
     probs = keras.layers.Dense(
         n_classes, activation="softmax", kernel_initializer=glorot(3), name="output"
     )(x)
-    return keras.Model(inputs, [probs, *extra] if extra else probs, name=config.preset)
+    if not extra:
+        return keras.Model(x_in, probs, name=config.preset)
+    return keras.Model(inputs, [probs, *extra], name=config.preset)

@@ -1,0 +1,323 @@
+"""The ``nabi`` command.
+
+Only argparse and nabi_music's error types are imported at start-up, so that
+``nabi --help`` answers at once; each command imports what it needs (music21,
+TensorFlow) when it runs. Errors print one line on stderr and exit 2 for bad
+usage or input, 1 for other failures; ``--debug`` adds the traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nabi_music.errors import InputError, NabiError, NabiWarning
+
+PRESET_NAMES = ("mlp", "lstm", "stateful-lstm", "stateful-lstm-2f")
+
+
+XLA_FLAGS = "--xla_llvm_disable_expensive_passes=true"
+"""Halves XLA's compile time of the training loop here, with the same step time."""
+
+
+def _quiet_tensorflow() -> None:
+    """Import TensorFlow with its C++ start-up chatter kept off the user's terminal.
+
+    TensorFlow 2.21 logs through absl before any log level applies, so the
+    standard error stream is closed for the duration of the import itself.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+    os.environ.setdefault("XLA_FLAGS", XLA_FLAGS)
+    if "tensorflow" in sys.modules:
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+        import tensorflow  # noqa: F401
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _err(message: str) -> None:
+    print(f"nabi: {message}", file=sys.stderr)
+
+
+def _show_warning(message: Any, category: type, *_: Any, **__: Any) -> None:
+    if issubclass(category, NabiWarning):
+        _err(f"warning: {message}")
+
+
+def _read_one(path: str) -> Any:
+    from nabi_music.readers import read
+
+    melodies = read(path)
+    if not melodies:
+        raise InputError(f"{path}: no melody found")
+    return melodies[0]
+
+
+def _progress_bar(label: str) -> Any:
+    from tqdm import tqdm
+
+    state: dict[str, Any] = {}
+
+    def update(done: int, total: int, loss: float, acc: float) -> None:
+        bar = state.get("bar")
+        if bar is None:
+            bar = state["bar"] = tqdm(
+                total=total,
+                desc=f"{label:>16}",
+                unit="epoch",
+                file=sys.stderr,
+                leave=True,
+                disable=None,  # no bar when standard error is not a terminal
+            )
+        bar.update(done - bar.n)
+        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.0%}", refresh=False)
+        if done >= total:
+            bar.close()
+
+    def close() -> None:
+        if "bar" in state:
+            state["bar"].close()
+
+    update.close = close  # type: ignore[attr-defined]
+    return update
+
+
+# --- commands ---------------------------------------------------------------
+
+
+def cmd_inspect(args: argparse.Namespace) -> int:
+    from nabi_music.readers import read
+
+    melodies = read(args.file)
+    if args.json:
+        data = {
+            "melodies": [
+                {
+                    "title": m.title,
+                    "key": m.key,
+                    "time_signature": m.time_signature,
+                    "tempo": m.tempo,
+                    "codes": m.codes,
+                }
+                for m in melodies
+            ]
+        }
+        print(json.dumps(data, ensure_ascii=False, indent=1))
+        return 0
+    for k, m in enumerate(melodies, start=1):
+        if len(melodies) > 1:
+            print(f"--- melody {k} of {len(melodies)}")
+        print(f"title:          {m.title or '-'}")
+        print(f"key:            {m.key or '-'}")
+        print(f"time signature: {m.time_signature or '-'}")
+        print(f"tempo:          {'-' if m.tempo is None else f'{m.tempo:g} per quarter'}")
+        print(f"notes:          {len(m.notes)}")
+        print(f"codes:          {' '.join(m.codes)}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from nabi_music.readers import read
+
+    melodies = [m for path in args.scores for m in read(path)]
+    _quiet_tensorflow()
+    from nabi_music.bundle import save_bundle
+    from nabi_music.experiment import choose_vocabulary, train_preset
+    from nabi_music.presets import preset
+
+    config = preset(args.preset).with_options(epochs=args.epochs, window=args.window)
+    vocabulary = choose_vocabulary(args.vocabulary, melodies)
+    out = Path(args.output or f"{args.preset}.nabi")
+    if out.exists() and out.is_dir():
+        raise InputError(f"{out}: is a folder; expected a bundle file name")
+    if not out.parent.exists():
+        raise InputError(f"{out.parent}: no such folder for the bundle")
+    progress = _progress_bar(args.preset)
+    bundle = train_preset(
+        melodies,
+        config,
+        vocabulary=vocabulary,
+        seed=args.seed,
+        until_perfect=args.until_perfect,
+        progress=progress,
+    )
+    progress.close()
+    save_bundle(bundle, out)
+    history = bundle.history
+    print(
+        f"trained {args.preset} on {len(melodies)} "
+        f"{'melody' if len(melodies) == 1 else 'melodies'}: {history.epochs} epochs "
+        f"in {history.seconds:.1f} s, final loss {history.loss[-1]:.4f}, "
+        f"accuracy {history.accuracy[-1]:.0%}"
+    )
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    melody = _read_one(args.score)
+    _quiet_tensorflow()
+    from nabi_music.bundle import load_bundle
+    from nabi_music.experiment import predict
+    from nabi_music.song import song_name, write_prediction
+
+    bundle = load_bundle(args.bundle)
+    prediction = predict(bundle, melody)
+    name = bundle.config.preset
+    folder = Path(args.out) / song_name(args.score) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    files = write_prediction(prediction, folder, name)
+    print(f"one-step:  {prediction.one_step.describe()}")
+    print(f"full-song: {prediction.full_song.describe()}")
+    for f in files:
+        print(f"wrote {f}")
+    return 0
+
+
+def cmd_song(args: argparse.Namespace) -> int:
+    melody = _read_one(args.score)
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    _quiet_tensorflow()
+    from nabi_music.song import run_song, song_name
+
+    bars: list[Any] = []
+
+    def progress_for(name: str) -> Any:
+        bars.append(_progress_bar(name))
+        return bars[-1]
+
+    try:
+        result = run_song(
+            melody,
+            presets,
+            args.out,
+            song=song_name(args.score),
+            epochs=args.epochs,
+            seed=args.seed,
+            window=args.window,
+            until_perfect=args.until_perfect,
+            vocabulary=args.vocabulary,
+            progress_for=progress_for,
+        )
+    finally:
+        for bar in bars:
+            bar.close()
+    print()
+    print(f"{melody.title or result.song}: {len(melody.notes)} notes, seed {args.seed}")
+    header = f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'epochs':>8}{'train s':>9}"
+    print(header)
+    print("-" * len(header))
+    for r in result.presets:
+        s = r.summary()
+        print(
+            f"{r.preset:<18}{s['one_step_accuracy']:>10.0%}{s['full_song_accuracy']:>11.0%}"
+            f"{s['epochs']:>8}{s['train_seconds']:>9.1f}"
+        )
+    print()
+    print("wrote:")
+    for f in result.files:
+        print(f"  {f}")
+    return 0
+
+
+# --- the parser ---------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="nabi",
+        description="Read melodies, train the 나비야 tutorial's models, and write what they "
+        "predict as MIDI and LilyPond.",
+    )
+    parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("inspect", help="print the melodies a score holds")
+    p.add_argument(
+        "file", help="a score: .ly .musicxml .xml .mxl .mid .midi .abc .txt or corpus:PATH"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_inspect)
+
+    def training_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--epochs", type=int, help="epochs (default: the preset's, 2000)")
+        p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+        p.add_argument("--window", type=int, help="notes per window (default 4)")
+        p.add_argument(
+            "--until-perfect",
+            action="store_true",
+            help="stop as soon as one-step and full-song accuracy are both 100%%",
+        )
+        p.add_argument(
+            "--vocabulary",
+            choices=("data", "tutorial"),
+            default="data",
+            help="codes built from the data (default) or the tutorial's fixed 14",
+        )
+
+    p = sub.add_parser("train", help="train one preset and save it as a bundle")
+    p.add_argument("scores", nargs="+", help="score files to train on")
+    p.add_argument("--preset", required=True, choices=PRESET_NAMES)
+    p.add_argument("-o", "--output", help="bundle file to write (default PRESET.nabi)")
+    training_options(p)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("predict", help="predict a score with a trained bundle")
+    p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")
+    p.add_argument("score", help="the score whose melody to predict")
+    p.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("song", help="the whole experiment on one melody (what `make song` runs)")
+    p.add_argument("score", help="the score whose (first) melody to learn")
+    p.add_argument(
+        "--presets",
+        default=",".join(PRESET_NAMES),
+        help=f"comma-separated presets (default {','.join(PRESET_NAMES)})",
+    )
+    p.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    training_options(p)
+    p.set_defaults(func=cmd_song)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", NabiWarning)
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.func(args))
+        except NabiError as err:
+            if args.debug:
+                traceback.print_exc()
+            _err(f"error: {err}")
+            return err.exit_code
+        except KeyboardInterrupt:
+            _err("interrupted")
+            return 130
+        except Exception as err:  # an unexpected failure: one line unless --debug
+            if args.debug:
+                traceback.print_exc()
+            _err(f"error: {type(err).__name__}: {err} (run with --debug for the traceback)")
+            return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,27 @@
+"""Shared fixtures: the tutorial's song, and the repository's paths."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+ROOT = Path(__file__).resolve().parent.parent
+SCORES = ROOT / "scores"
+NABIYA_LY = SCORES / "nabiya.ly"
+
+NABIYA = """
+g8 e8 e4 f8 d8 d4 c8 d8 e8 f8 g8 g8 g4
+g8 e8 e8 e8 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
+d8 d8 d8 d8 d8 e8 f4 e8 e8 e8 e8 e8 f8 g4
+g8 e8 e4 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
+""".split()
+"""The tutorial's ``seq``: 나비야 as 54 note codes."""
+
+
+@pytest.fixture
+def nabiya_codes() -> list[str]:
+    return list(NABIYA)

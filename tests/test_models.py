@@ -1,0 +1,113 @@
+"""The presets' networks: NumPy inference equals Keras, training is reproducible,
+bundles reload, and the stateful LSTM learns the song as in the tutorial."""
+
+import numpy as np
+import pytest
+
+from nabi_music.bundle import load_bundle, save_bundle
+from nabi_music.encoding import TUTORIAL_VOCABULARY, Vocabulary, feature_table
+from nabi_music.errors import InputError
+from nabi_music.experiment import predict, train_preset
+from nabi_music.inference import Runner
+from nabi_music.models import build_model
+from nabi_music.notes import Melody
+from nabi_music.presets import PRESETS, ModelConfig, preset
+
+
+@pytest.fixture
+def nabiya(nabiya_codes):
+    return Melody.from_codes(nabiya_codes, title="나비야", source="nabiya.txt")
+
+
+@pytest.mark.parametrize("name", list(PRESETS))
+def test_numpy_inference_equals_keras(name):
+    config = PRESETS[name]
+    model = build_model(config, 9, seed=3)
+    table = feature_table(Vocabulary.from_codes(["c4", "d8", "e8", "g4", "r4"]), config.encoding)
+    x = table[np.random.default_rng(0).integers(0, 5, (6, config.window))]
+    runner = Runner.from_keras(model, config)
+    if config.stateful:
+        state = runner.zero_state(6)
+        h = np.random.default_rng(1).normal(size=(6, config.units)).astype(np.float32)
+        probs, kh, kc = model([x, h, h * 0.5])
+        logits, (nh, nc) = runner(x, (h, h * 0.5))
+        np.testing.assert_allclose(nh, kh, atol=1e-5)
+        np.testing.assert_allclose(nc, kc, atol=1e-5)
+        assert state[0].shape == (6, config.units)
+    else:
+        probs = model(x)
+        logits, _ = runner(x)
+    expected = np.asarray(probs)
+    got = np.exp(logits - logits.max(-1, keepdims=True))
+    got /= got.sum(-1, keepdims=True)
+    np.testing.assert_allclose(got, expected, atol=1e-5)
+
+
+def test_initial_weights_come_from_the_seed_alone():
+    config = PRESETS["lstm"]
+    a = build_model(config, 9, seed=7).get_weights()
+    b = build_model(config, 9, seed=7).get_weights()
+    c = build_model(config, 9, seed=8).get_weights()
+    assert all(np.array_equal(x, y) for x, y in zip(a, b, strict=True))
+    assert not np.array_equal(a[0], c[0])
+
+
+def test_config_round_trip():
+    for config in PRESETS.values():
+        assert ModelConfig.from_dict(config.to_dict()) == config
+    with pytest.raises(InputError, match="unknown preset"):
+        preset("transformer")
+
+
+@pytest.mark.slow
+def test_same_seed_same_predictions_bit_for_bit(nabiya):
+    config = preset("stateful-lstm-2f").with_options(epochs=30)
+    runs = [train_preset([nabiya], config, seed=5) for _ in range(2)]
+    other = train_preset([nabiya], config, seed=6)
+    weights = [r.model.get_weights() for r in runs]
+    assert all(np.array_equal(x, y) for x, y in zip(*weights, strict=True))
+    assert runs[0].history.loss == runs[1].history.loss
+    assert len(runs[0].history.loss) == 30
+    assert predict(runs[0], nabiya) == predict(runs[1], nabiya)
+    assert other.history.loss != runs[0].history.loss
+
+
+@pytest.mark.slow
+def test_stateful_lstm_sings_the_whole_song(nabiya, tmp_path):
+    """The tutorial's result: 100% one-step and 100% full-song, stopped as soon as reached."""
+    seen = []
+    bundle = train_preset(
+        [nabiya],
+        preset("stateful-lstm"),
+        vocabulary=TUTORIAL_VOCABULARY,
+        until_perfect=True,
+        progress=lambda done, total, loss, acc: seen.append((done, total)),
+    )
+    history = bundle.history
+    assert history.stopped_early and history.epochs < 2000
+    assert history.one_step_accuracy[-1] == 1.0
+    assert max(history.one_step_accuracy[:-1]) < 1.0
+    assert len(history.one_step_accuracy) == history.epochs
+    assert history.loss[0] > history.loss[-1]
+    assert seen[-1] == (history.epochs, 2000)
+    prediction = predict(bundle, nabiya)
+    assert prediction.one_step.accuracy == 1.0
+    assert prediction.full_song.accuracy == 1.0
+    assert list(prediction.full_song.predicted) == nabiya.codes
+
+    # the bundle reloads and predicts the same without retraining
+    path = save_bundle(bundle, tmp_path / "model.nabi")
+    again = load_bundle(path)
+    assert again.config == bundle.config and again.seed == bundle.seed
+    assert again.vocabulary == TUTORIAL_VOCABULARY
+    assert again.history.loss == history.loss
+    assert predict(again, nabiya) == prediction
+
+
+def test_broken_bundles_are_input_errors(tmp_path):
+    with pytest.raises(InputError, match="no such bundle"):
+        load_bundle(tmp_path / "missing.nabi")
+    junk = tmp_path / "junk.nabi"
+    junk.write_bytes(b"\x00not a zip" * 10)
+    with pytest.raises(InputError, match="not a readable nabi_music bundle"):
+        load_bundle(junk)

@@ -19,6 +19,7 @@ Randomness comes from the seed only (initial weights and the shuffling).
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -89,7 +90,7 @@ def epoch_schedule(
 class _CompiledTrainer:
     """Holds the compiled chunk function of one model."""
 
-    def __init__(self, model: Any, config: ModelConfig, track: bool) -> None:
+    def __init__(self, model: Any, config: ModelConfig) -> None:
         import keras
         import tensorflow as tf
 
@@ -137,14 +138,11 @@ class _CompiledTrainer:
             order: Any,
             weights: Any,
             resets: Any,
-            watch_x: Any,
-            watch_y: Any,
             n_epochs: Any,
         ) -> tuple:
             chunk, steps, batch = order.shape
-            n_watch = tf.shape(watch_y)[0]
 
-            def epoch_body(e: Any, done: Any, losses: Any, accs: Any, ones: Any) -> tuple:
+            def epoch_body(e: Any, losses: Any, accs: Any) -> tuple:
                 def step(s: Any, state: tuple, loss_sum: Any, hit_sum: Any, count: Any):
                     idx = order[e, s]
                     w = weights[e, s]
@@ -175,27 +173,17 @@ class _CompiledTrainer:
                 )
                 losses = losses.write(e, loss_sum / count)
                 accs = accs.write(e, hit_sum / count)
-                if track:
-                    one = one_step_hits(watch_x, watch_y)
-                    done = one == n_watch
-                else:
-                    one = tf.constant(0)
-                ones = ones.write(e, one)
-                return e + 1, done, losses, accs, ones
+                return e + 1, losses, accs
 
             arrays = (
                 tf.TensorArray(tf.float32, size=chunk),
                 tf.TensorArray(tf.float32, size=chunk),
-                tf.TensorArray(tf.int32, size=chunk),
             )
-            e, done, losses, accs, ones = tf.while_loop(
-                lambda e, done, *_: tf.logical_and(e < n_epochs, tf.logical_not(done)),
-                epoch_body,
-                (0, tf.constant(False), *arrays),
-            )
-            return e, done, losses.stack(), accs.stack(), ones.stack()
+            _, losses, accs = tf.while_loop(lambda e, *_: e < n_epochs, epoch_body, (0, *arrays))
+            return losses.stack(), accs.stack()
 
         self.run_chunk = run_chunk
+        self.one_step_hits = tf.function(one_step_hits, jit_compile=True, autograph=False)
 
 
 def train_model(
@@ -237,9 +225,15 @@ def train_model(
         "watch_x": tf.constant(table32[watch_windows]),
         "watch_y": tf.constant(watch[window:]),
     }
-    trainer = _CompiledTrainer(model, config, track=until_perfect)
-    chunk = min(CHUNK_EPOCHS, epochs)
+    trainer = _CompiledTrainer(model, config)
+    # With until_perfect, one epoch per call and the check after it; the check's
+    # first (compiling) call runs on the other core while the first epoch compiles.
+    chunk = 1 if until_perfect else min(CHUNK_EPOCHS, epochs)
     n_watch = len(watch) - window
+    watch_x, watch_y = constants.pop("watch_x"), constants.pop("watch_y")
+    warm_up = threading.Thread(target=trainer.one_step_hits, args=(watch_x, watch_y))
+    if until_perfect:
+        warm_up.start()
     losses: list[float] = []
     accs: list[float] = []
     ones: list[float] = []
@@ -248,18 +242,20 @@ def train_model(
     while len(losses) < epochs and not done:
         todo = min(chunk, epochs - len(losses))
         order, weights = epoch_schedule(config, len(windows), chunk, rng)
-        ran, done_t, loss, acc, one = trainer.run_chunk(
+        loss, acc = trainer.run_chunk(
             order=tf.constant(order),
             weights=tf.constant(weights),
             n_epochs=tf.constant(todo),
             **constants,
         )
-        ran = int(ran)
-        done = bool(done_t)
-        losses += [float(v) for v in loss.numpy()[:ran]]
-        accs += [float(v) for v in acc.numpy()[:ran]]
+        losses += [float(v) for v in loss.numpy()[:todo]]
+        accs += [float(v) for v in acc.numpy()[:todo]]
         if until_perfect:
-            ones += [int(v) / n_watch for v in one.numpy()[:ran]]
+            if warm_up.is_alive():
+                warm_up.join()
+            hits = int(trainer.one_step_hits(watch_x, watch_y))
+            ones.append(hits / n_watch)
+            done = hits == n_watch
         if progress is not None:
             progress(len(losses), epochs, losses[-1], accs[-1])
     return History(

@@ -48,7 +48,7 @@ class Bundle:
         return feature_table(self.vocabulary, self.config.encoding)
 
     def runner(self) -> Runner:
-        return Runner.from_keras(self.model, self.config)
+        return Runner.from_keras(self.model, self.config, self.vocabulary)
 
 
 def library_versions() -> dict[str, str]:

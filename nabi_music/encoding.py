@@ -22,7 +22,7 @@ import numpy as np
 from nabi_music.errors import InputError
 from nabi_music.notes import Melody, Note, parse_code
 
-ENCODINGS = ("index", "pitch-duration")
+ENCODINGS = ("index", "pitch-duration", "embedding")
 
 
 def _order_key(note: Note) -> tuple:
@@ -120,8 +120,13 @@ def feature_table(vocabulary: Vocabulary, encoding: str) -> np.ndarray:
     the vocabulary's distinct pitches (rests lowest) or durations (longest
     first), scaled to 0..1; for the tutorial's dictionary that is the letter
     index / 6 and 0 for quarters, 1 for eighths, as in the tutorial.
+    ``embedding``: the index itself (the model looks up its embedding); the
+    start symbol that pads a window at a song's start is index
+    ``len(vocabulary)``, the row :func:`start_row` adds.
     """
     size = len(vocabulary)
+    if encoding == "embedding":
+        return np.arange(size, dtype=np.float32)[:, None]
     if encoding == "index":
         return (np.arange(size, dtype=np.float32) / max(size - 1, 1))[:, None]
     if encoding == "pitch-duration":
@@ -130,3 +135,53 @@ def feature_table(vocabulary: Vocabulary, encoding: str) -> np.ndarray:
         durations = _ranks([-n.duration for n in notes])
         return np.stack([pitches, durations], axis=1)
     raise InputError(f"unknown encoding {encoding!r}; expected one of {', '.join(ENCODINGS)}")
+
+
+def start_row(table: np.ndarray) -> np.ndarray:
+    """``table`` with one more row: the start symbol (index ``len(table)``) of the embedding."""
+    return np.concatenate([table, np.array([[len(table)]], dtype=table.dtype)])
+
+
+def split_code(code: str) -> tuple[str, str]:
+    """A code's pitch part and duration part: ``fis'4.~`` -> ``("fis'", "4.~")``."""
+    for k, ch in enumerate(code):
+        if ch.isdigit():
+            return code[:k], code[k:]
+    raise InputError(f"not a note code: {code!r}")
+
+
+@dataclass(frozen=True)
+class Factors:
+    """A vocabulary's codes as (pitch, duration) pairs, for models with two heads.
+
+    ``pitches`` and ``durations`` list the distinct parts in vocabulary order of
+    first appearance; ``pitch_of[i]`` and ``duration_of[i]`` index code ``i``'s parts.
+    """
+
+    pitches: tuple[str, ...]
+    durations: tuple[str, ...]
+    pitch_of: np.ndarray
+    duration_of: np.ndarray
+
+    @classmethod
+    def of(cls, vocabulary: Vocabulary) -> Factors:
+        parts = [split_code(c) for c in vocabulary.codes]
+        pitches = tuple(dict.fromkeys(p for p, _ in parts))
+        durations = tuple(dict.fromkeys(d for _, d in parts))
+        p_index = {p: i for i, p in enumerate(pitches)}
+        d_index = {d: i for i, d in enumerate(durations)}
+        return cls(
+            pitches,
+            durations,
+            np.array([p_index[p] for p, _ in parts], dtype=np.int32),
+            np.array([d_index[d] for _, d in parts], dtype=np.int32),
+        )
+
+
+def pitch_classes(vocabulary: Vocabulary) -> np.ndarray:
+    """Each code's sounding pitch: its MIDI number, -1 for a rest (spelling and tie ignored)."""
+    out = []
+    for code in vocabulary.codes:
+        pitch = parse_code(code).pitch
+        out.append(-1 if pitch is None else pitch.midi)
+    return np.array(out, dtype=np.int32)

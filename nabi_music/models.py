@@ -20,8 +20,14 @@ if TYPE_CHECKING:
 LAYER_NAMES = ("hidden_1", "hidden_2", "lstm", "output")
 
 
-def build_model(config: ModelConfig, n_classes: int, seed: int) -> keras.Model:
+def build_model(
+    config: ModelConfig, n_classes: int, seed: int, n_heads: tuple[int, int] | None = None
+) -> keras.Model:
+    """The preset's network; ``n_heads`` = (pitches, durations) for a two-head corpus model."""
     import keras
+
+    if config.corpus:
+        return build_corpus_model(config, n_classes, seed, n_heads)
 
     def glorot(k: int) -> keras.initializers.Initializer:
         return keras.initializers.GlorotUniform(seed=seed * 16 + k)
@@ -59,3 +65,59 @@ def build_model(config: ModelConfig, n_classes: int, seed: int) -> keras.Model:
     if not extra:
         return keras.Model(x_in, probs, name=config.preset)
     return keras.Model(inputs, [probs, *extra], name=config.preset)
+
+
+def build_corpus_model(
+    config: ModelConfig, n_classes: int, seed: int, n_heads: tuple[int, int] | None = None
+) -> keras.Model:
+    """Embedding (or features) -> ``layers`` LSTM or GRU layers with dropout -> softmax head(s).
+
+    Layer names (the NumPy runner reads the weights by name): ``embedding``,
+    ``rnn_1`` .. ``rnn_K``, and ``output`` (joint) or ``pitch`` and ``duration``
+    (two heads; the model then returns ``[pitch_probs, duration_probs]``). The
+    embedding has ``n_classes + 1`` rows: the last is the start symbol. Dropout
+    layers draw from seeded generators.
+    """
+    import keras
+
+    def rng(k: int) -> int:
+        return seed * 64 + k
+
+    x_in = keras.Input((config.window, config.n_features), name="window")
+    x = x_in
+    if config.encoding == "embedding":
+        x = keras.layers.Reshape((config.window,), name="indices")(x)
+        x = keras.layers.Embedding(
+            n_classes + 1,
+            config.embedding,
+            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=rng(1)),
+            name="embedding",
+        )(x)
+    cell = keras.layers.LSTM if config.architecture == "lstm" else keras.layers.GRU
+    for k in range(1, config.layers + 1):
+        if config.dropout:
+            x = keras.layers.Dropout(config.dropout, seed=rng(10 + 3 * k), name=f"dropout_{k}")(x)
+        x = cell(
+            config.units,
+            return_sequences=k < config.layers,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=rng(8 + 3 * k)),
+            recurrent_initializer=keras.initializers.Orthogonal(seed=rng(9 + 3 * k)),
+            name=f"rnn_{k}",
+        )(x)
+    if config.dropout:
+        x = keras.layers.Dropout(config.dropout, seed=rng(4), name="dropout_out")(x)
+
+    def head(size: int, name: str, k: int) -> keras.KerasTensor:
+        return keras.layers.Dense(
+            size,
+            activation="softmax",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=rng(k)),
+            name=name,
+        )(x)
+
+    if config.heads == "joint":
+        return keras.Model(x_in, head(n_classes, "output", 2), name=config.preset)
+    if n_heads is None:
+        raise ValueError("a two-head model needs n_heads = (pitches, durations)")
+    outputs = [head(n_heads[0], "pitch", 2), head(n_heads[1], "duration", 3)]
+    return keras.Model(x_in, outputs, name=config.preset)

@@ -13,7 +13,8 @@ from typing import Any
 from nabi_music.encoding import ENCODINGS
 from nabi_music.errors import InputError
 
-ARCHITECTURES = ("mlp", "lstm")
+ARCHITECTURES = ("mlp", "lstm", "gru")
+HEADS = ("joint", "two")
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,15 @@ class ModelConfig:
     next window of the same melody (reset at each melody start and at each
     epoch), batches hold one window, in order, and the state is carried through
     full-song prediction: the tutorial's ``stateful=True`` model.
+
+    Corpus presets add: ``layers`` stacked recurrent layers (``lstm`` or
+    ``gru``), an ``embedding`` of that size for the ``embedding`` encoding
+    (vocabulary indices; index ``len(vocabulary)`` is the start symbol that
+    pads windows at a song's start), ``dropout`` after the embedding and after
+    each recurrent layer, ``heads``: ``joint`` (one softmax over the vocabulary)
+    or ``two`` (one softmax over the pitches, one over the durations), and
+    ``patience``: epochs without a better validation loss before training stops
+    (0: never stop early). They train with Keras ``fit`` (:mod:`nabi_music.fit`).
     """
 
     preset: str
@@ -36,12 +46,27 @@ class ModelConfig:
     batch_size: int = 1
     shuffle: bool = True
     learning_rate: float = 0.001
+    layers: int = 1
+    embedding: int = 0
+    dropout: float = 0.0
+    heads: str = "joint"
+    patience: int = 0
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
             raise InputError(f"unknown architecture {self.architecture!r}")
         if self.encoding not in ENCODINGS:
             raise InputError(f"unknown encoding {self.encoding!r}")
+        if self.heads not in HEADS:
+            raise InputError(f"unknown heads {self.heads!r}; expected one of {', '.join(HEADS)}")
+        if (self.encoding == "embedding") != (self.embedding > 0):
+            raise InputError("the embedding encoding needs an embedding size, and only it")
+        if not 0.0 <= self.dropout < 1.0:
+            raise InputError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if self.corpus and (self.stateful or self.architecture == "mlp"):
+            raise InputError("corpus models (embedding, layers, two heads) are stateless RNNs")
+        if self.layers < 1 or self.patience < 0:
+            raise InputError("layers must be at least 1 and patience at least 0")
         if self.stateful and (self.architecture != "lstm" or self.batch_size != 1):
             raise InputError("a stateful model is an LSTM trained one window at a time")
         for name in ("units", "window", "epochs", "batch_size"):
@@ -51,6 +76,22 @@ class ModelConfig:
     @property
     def n_features(self) -> int:
         return 2 if self.encoding == "pitch-duration" else 1
+
+    @property
+    def corpus(self) -> bool:
+        """A corpus model: built by ``models.build_corpus_model``, trained with Keras fit."""
+        return (
+            self.encoding == "embedding"
+            or self.architecture == "gru"
+            or self.layers > 1
+            or self.heads != "joint"
+            or self.dropout > 0
+        )
+
+    @property
+    def start_padded(self) -> bool:
+        """Windows start at each song's first note, padded with the start symbol."""
+        return self.encoding == "embedding"
 
     def with_options(self, **options: Any) -> ModelConfig:
         """A copy with the options that are not None replaced."""
@@ -94,6 +135,30 @@ PRESETS: dict[str, ModelConfig] = {
         shuffle=False,
     ),
 }
+
+_CORPUS = {
+    "encoding": "embedding",
+    "embedding": 32,
+    "units": 128,
+    "layers": 2,
+    "dropout": 0.3,
+    "window": 32,
+    "epochs": 100,
+    "batch_size": 64,
+    "shuffle": True,
+    "learning_rate": 0.002,
+    "patience": 5,
+}
+CORPUS_PRESETS: dict[str, ModelConfig] = {
+    "corpus-lstm": ModelConfig("corpus-lstm", architecture="lstm", **_CORPUS),
+    "corpus-gru": ModelConfig("corpus-gru", architecture="gru", **_CORPUS),
+    "corpus-lstm-2heads": ModelConfig(
+        "corpus-lstm-2heads", architecture="lstm", heads="two", **_CORPUS
+    ),
+}
+"""Presets for many songs: embedding input, two stacked layers with dropout,
+windows of 32 notes from each song's start, early stopping on validation loss."""
+PRESETS.update(CORPUS_PRESETS)
 
 
 def preset(name: str) -> ModelConfig:

@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 
 from nabi_music.bundle import load_bundle, save_bundle
-from nabi_music.encoding import TUTORIAL_VOCABULARY, Vocabulary, feature_table
+from nabi_music.encoding import (
+    TUTORIAL_VOCABULARY,
+    Factors,
+    Vocabulary,
+    feature_table,
+    start_row,
+)
 from nabi_music.errors import InputError
 from nabi_music.experiment import predict, train_preset
 from nabi_music.inference import Runner
@@ -21,11 +27,16 @@ def nabiya(nabiya_codes):
 
 @pytest.mark.parametrize("name", list(PRESETS))
 def test_numpy_inference_equals_keras(name):
-    config = PRESETS[name]
-    model = build_model(config, 9, seed=3)
-    table = feature_table(Vocabulary.from_codes(["c4", "d8", "e8", "g4", "r4"]), config.encoding)
-    x = table[np.random.default_rng(0).integers(0, 5, (6, config.window))]
-    runner = Runner.from_keras(model, config)
+    config = PRESETS[name].with_options(window=6)
+    vocabulary = Vocabulary.from_codes(["c4", "d8", "e8", "g4", "r4", "c8"])
+    factors = Factors.of(vocabulary)
+    n_heads = (len(factors.pitches), len(factors.durations))
+    model = build_model(config, len(vocabulary), seed=3, n_heads=n_heads)
+    table = feature_table(vocabulary, config.encoding)
+    if config.start_padded:
+        table = start_row(table)  # windows at a song's start hold the start symbol
+    x = table[np.random.default_rng(0).integers(0, len(table), (6, config.window))]
+    runner = Runner.from_keras(model, config, vocabulary)
     if config.stateful:
         state = runner.zero_state(6)
         h = np.random.default_rng(1).normal(size=(6, config.units)).astype(np.float32)
@@ -34,6 +45,12 @@ def test_numpy_inference_equals_keras(name):
         np.testing.assert_allclose(nh, kh, atol=1e-5)
         np.testing.assert_allclose(nc, kc, atol=1e-5)
         assert state[0].shape == (6, config.units)
+    elif config.heads == "two":
+        pitch, duration = (np.asarray(p) for p in model(x))
+        joint = np.log(pitch)[:, factors.pitch_of] + np.log(duration)[:, factors.duration_of]
+        logits, _ = runner(x)
+        np.testing.assert_allclose(logits, joint, atol=1e-4)
+        probs = np.exp(joint) / np.exp(joint).sum(-1, keepdims=True)
     else:
         probs = model(x)
         logits, _ = runner(x)
@@ -41,6 +58,7 @@ def test_numpy_inference_equals_keras(name):
     got = np.exp(logits - logits.max(-1, keepdims=True))
     got /= got.sum(-1, keepdims=True)
     np.testing.assert_allclose(got, expected, atol=1e-5)
+    assert logits.shape == (6, len(vocabulary))
 
 
 def test_initial_weights_come_from_the_seed_alone():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from nabi_music.errors import InputError
@@ -50,3 +52,51 @@ def require_notes(melodies: list[Melody], source: str, detail: str = "") -> list
             f"{source}: no notes found{extra}; expected a score with at least one note"
         )
     return melodies
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A tune of a file that was not read, and why (``title`` names it in the file)."""
+
+    title: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """How to read a score.
+
+    ``part``: which part (staff) to read: a 1-based number or a part name; ``None`` reads
+    the first part that holds notes. ``repeats``: play repeats out as a listener hears
+    them (``True``) or keep the written order (``False``).
+    """
+
+    part: int | str | None = None
+    repeats: bool = True
+
+
+#: What every reader returns: the melodies read, and the tunes skipped with their reasons.
+Report = tuple[list[Melody], list[Skipped]]
+
+
+def format_measures(numbers: Iterable[int | None]) -> str:
+    """``measures 1-3, 7`` for a set of measure numbers (``""`` when none is known)."""
+    nums = sorted({n for n in numbers if n is not None})
+    if not nums:
+        return ""
+    runs: list[list[int]] = []
+    for n in nums:
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    shown = [f"{r[0]}" if len(r) == 1 else f"{r[0]}-{r[-1]}" for r in runs[:8]]
+    more = ", ..." if len(runs) > 8 else ""
+    word = "measure" if len(nums) == 1 else "measures"
+    return f"{word} {', '.join(shown)}{more}"
+
+
+def in_measures(numbers: Iterable[int | None]) -> str:
+    """`` in measures 1-3`` or ``""``: to append to a warning."""
+    text = format_measures(numbers)
+    return f" in {text}" if text else ""

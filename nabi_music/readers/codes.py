@@ -5,16 +5,19 @@ from __future__ import annotations
 from pathlib import Path
 
 from nabi_music.notes import Melody, parse_codes
-from nabi_music.readers._common import read_text, require_notes
+from nabi_music.readers._common import ReadOptions, Report, Skipped, has_pitched_note, read_text
 
 
-def read_codes(path: Path, source: str) -> list[Melody]:
+def read_codes(path: Path, source: str, options: ReadOptions | None = None) -> Report:
     """One melody from a file of note codes; bar lines ``|`` and ``%``/``#`` comments allowed.
 
     An invalid code raises :class:`~nabi_music.errors.ParseError` with the file, line and
-    column. The title is the file's stem; the file says nothing about key, metre or tempo.
+    column. ``options`` do not apply (one part, no repeats). The title is the file's stem;
+    the file says nothing about key, metre or tempo.
     """
     text = read_text(path, source)
     notes = parse_codes(text, source=source)
     melody = Melody(notes=tuple(notes), title=path.stem, source=source)
-    return require_notes([melody], source, "no note codes, only rests, comments or bar lines")
+    if not has_pitched_note(melody):
+        return [], [Skipped(path.stem, "no note codes, only rests, comments or bar lines")]
+    return [melody], []

@@ -15,9 +15,16 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from nabi_music.errors import InputError, NabiError
+from nabi_music.errors import InputError
 from nabi_music.notes import Melody, Note, Pitch, duration_spelling, is_plain_duration
-from nabi_music.readers._common import describe, has_pitched_note, require_notes
+from nabi_music.readers._common import (
+    ReadOptions,
+    Report,
+    Skipped,
+    describe,
+    has_pitched_note,
+    in_measures,
+)
 
 #: Finest duration grid kept from float quarter lengths: 64ths and triplets, quintuplets,
 #: septuplets of them.
@@ -34,7 +41,7 @@ FILE_FORMATS = {
 }
 
 
-def read_music21_file(path: Path, source: str) -> list[Melody]:
+def read_music21_file(path: Path, source: str, options: ReadOptions | None = None) -> Report:
     """Every tune of a MusicXML, MIDI or ABC file, one :class:`Melody` each."""
     from music21 import converter
 
@@ -46,27 +53,28 @@ def read_music21_file(path: Path, source: str) -> list[Melody]:
             f"{source}: cannot read as {label} ({describe(err)}); expected a valid {label} file"
         ) from err
     return melodies_from_stream(
-        parsed, source=source, default_title=path.stem, strip_trailing_rests=fmt == "midi"
+        parsed,
+        source=source,
+        default_title=path.stem,
+        options=options,
+        strip_trailing_rests=fmt == "midi",
     )
 
 
 def read_musicxml_bytes(
-    data: bytes, source: str, default_title: str, detail: str = ""
-) -> list[Melody]:
-    """Melodies from MusicXML held in memory (what python-ly exports); ``detail`` goes
-    into the error when no note is found."""
+    data: bytes, source: str, default_title: str, options: ReadOptions | None = None
+) -> Report:
+    """Melodies from MusicXML held in memory."""
     from music21 import converter
 
     try:
         parsed = converter.parseData(data, format="musicxml")
     except Exception as err:
-        raise InputError(
-            f"{source}: music21 cannot read the MusicXML made from this file ({describe(err)})"
-        ) from err
-    return melodies_from_stream(parsed, source=source, default_title=default_title, detail=detail)
+        raise InputError(f"{source}: music21 cannot read this MusicXML ({describe(err)})") from err
+    return melodies_from_stream(parsed, source=source, default_title=default_title, options=options)
 
 
-def read_corpus(name: str, source: str) -> list[Melody]:
+def read_corpus(name: str, source: str, options: ReadOptions | None = None) -> Report:
     """Every tune of a music21 corpus file, e.g. ``bach/bwv66.6``."""
     from music21 import corpus
     from music21.exceptions21 import CorpusException
@@ -89,7 +97,7 @@ def read_corpus(name: str, source: str) -> list[Melody]:
         ) from err
     file_path = getattr(parsed.metadata, "filePath", None) if parsed.metadata else None
     stem = Path(str(file_path)).stem if file_path else Path(name).name
-    return melodies_from_stream(parsed, source=source, default_title=stem)
+    return melodies_from_stream(parsed, source=source, default_title=stem, options=options)
 
 
 # --- stream -> Melody ------------------------------------------------------
@@ -100,15 +108,14 @@ def melodies_from_stream(
     *,
     source: str,
     default_title: str,
+    options: ReadOptions | None = None,
     strip_trailing_rests: bool = False,
-    detail: str = "",
-) -> list[Melody]:
-    """One melody per score of a music21 Score, Part or Opus; tunes without notes are dropped.
-
-    Raises :class:`InputError` when no tune holds a note.
-    """
+) -> Report:
+    """One melody per score of a music21 Score, Part or Opus, and the tunes skipped (no
+    notes, or a conversion that failed) with their reasons."""
     from music21 import stream
 
+    options = options or ReadOptions()
     try:
         if isinstance(obj, stream.Opus):
             scores = list(obj.scores)
@@ -116,18 +123,30 @@ def melodies_from_stream(
         else:
             scores = [obj]
             many = False
-        melodies = []
-        for index, score in enumerate(scores, start=1):
-            number = getattr(score.metadata, "number", None) if score.metadata else None
-            title = default_title if not many else f"{default_title} #{number or index}"
-            melody = _melody_from_score(score, source, title, many, strip_trailing_rests)
-            if has_pitched_note(melody):
-                melodies.append(melody)
-    except NabiError:
-        raise
     except Exception as err:
         raise InputError(f"{source}: cannot convert the score ({describe(err)})") from err
-    return require_notes(melodies, source, detail)
+    melodies: list[Melody] = []
+    skipped: list[Skipped] = []
+    for index, score in enumerate(scores, start=1):
+        try:
+            number = getattr(score.metadata, "number", None) if score.metadata else None
+            title = default_title if not many else f"{default_title} #{number or index}"
+            melody = _melody_from_score(score, source, title, many, strip_trailing_rests, options)
+        except InputError as err:
+            if not many:
+                raise
+            skipped.append(Skipped(title, str(err).removeprefix(f"{source}: ")))
+            continue
+        except Exception as err:
+            if not many:
+                raise InputError(f"{source}: cannot convert the score ({describe(err)})") from err
+            skipped.append(Skipped(title, f"cannot convert the tune ({describe(err)})"))
+            continue
+        if has_pitched_note(melody):
+            melodies.append(melody)
+        else:
+            skipped.append(Skipped(melody.title or title, "no notes, only rests"))
+    return melodies, skipped
 
 
 @dataclass
@@ -141,26 +160,63 @@ class _Log:
         self.messages.append(f"{self.where}: {message}")
 
 
+def _choose_part(
+    parts: list[Any], with_notes: list[Any], choice: int | str | None, where: str
+) -> Any:
+    """The part ``choice`` names (1-based number or name), or the first part with notes."""
+    if choice is None:
+        return with_notes[0] if with_notes else parts[0]
+    listing = ", ".join(
+        f"{k} {_name(p).strip(' ()') or '(unnamed)'}" for k, p in enumerate(parts, 1)
+    )
+    if isinstance(choice, str) and choice.strip().isdigit():
+        choice = int(choice)
+    if isinstance(choice, int):
+        if 1 <= choice <= len(parts):
+            return parts[choice - 1]
+    else:
+        wanted = choice.strip().casefold()
+        for p in parts:
+            names = (getattr(p, "partName", None), getattr(p, "partAbbreviation", None), p.id)
+            if any(isinstance(n, str) and n.strip().casefold() == wanted for n in names):
+                return p
+    count = f"{len(parts)} part{'s' if len(parts) != 1 else ''}"
+    raise InputError(f"{where}: no part {choice!r}; the score has {count}: {listing}")
+
+
 def _melody_from_score(
-    score: Any, source: str, default_title: str, in_opus: bool, strip: bool
+    score: Any, source: str, default_title: str, in_opus: bool, strip: bool, options: ReadOptions
 ) -> Melody:
     from music21 import stream
 
     title = _title(score, default_title) or default_title
     log = _Log(f"{source} ({title})" if in_opus else source)
     parts = list(score.parts) if isinstance(score, stream.Score) else [score]
+    if not parts:
+        parts = [score]
     with_notes = [p for p in parts if _has_notes(p)]
-    part = with_notes[0] if with_notes else (parts[0] if parts else score)
-    if len(with_notes) > 1:
+    part = _choose_part(parts, with_notes, options.part, source)
+    others = [k for k, p in enumerate(parts, 1) if p is not part and p in with_notes]
+    if others:
+        kept = parts.index(part) + 1
         log.add(
-            f"{len(with_notes)} parts; kept the top line of the first"
-            f"{_name(part)} and dropped the others"
+            f"{len(with_notes)} parts; kept part {kept}{_name(part)} and dropped "
+            f"part{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}"
         )
     line = part
-    voice_count = _voice_count(part)
-    if voice_count > 1:
-        log.add(f"{voice_count} voices in{_name(part) or ' the part'}; kept the first voice")
-        line = part.voicesToParts().parts[0]
+    if options.repeats and _has_repeats(part):
+        try:
+            line = part.expandRepeats()
+        except Exception as err:
+            log.add(f"cannot play the repeats out ({describe(err)}); kept the written order")
+    voice_measures = _voice_measures(line)
+    if voice_measures:
+        count = max(n for _, n in voice_measures)
+        log.add(
+            f"{count} voices{in_measures(m for m, _ in voice_measures)}"
+            f"{_name(part) and ' of' + _name(part)}; kept the first (top) voice"
+        )
+        line = line.voicesToParts().parts[0]
     notes = _notes(line, log)
     if strip:
         while notes and notes[-1].is_rest:
@@ -177,16 +233,29 @@ def _melody_from_score(
     )
 
 
-def _has_notes(part: Any) -> bool:
-    return any(not el.isRest for el in part.recurse().notesAndRests)
+def _has_repeats(part: Any) -> bool:
+    from music21 import bar, repeat
+
+    found = part.recurse().getElementsByClass((bar.Repeat, repeat.RepeatExpression))
+    return found.first() is not None
 
 
-def _voice_count(part: Any) -> int:
+def _voice_measures(part: Any) -> list[tuple[int | None, int]]:
+    """(measure number, voice count) for every measure of more than one voice with notes."""
     from music21 import stream
 
-    counts = [len(m.voices) for m in part.recurse().getElementsByClass(stream.Measure)]
-    counts.append(len(part.getElementsByClass(stream.Voice)))
-    return max(counts)
+    found = []
+    for m in part.recurse().getElementsByClass(stream.Measure):
+        voices = [v for v in m.voices if v.notes]
+        if len(voices) > 1:
+            found.append((m.number, len(voices)))
+    if len([v for v in part.getElementsByClass(stream.Voice) if v.notes]) > 1:
+        found.append((None, len(part.getElementsByClass(stream.Voice))))
+    return found
+
+
+def _has_notes(part: Any) -> bool:
+    return any(not el.isRest for el in part.recurse().notesAndRests)
 
 
 def _name(part: Any) -> str:
@@ -212,31 +281,35 @@ def _notes(line: Any, log: _Log) -> list[Note]:
     flat = line.flatten()
     events: list[Note] = []
     cursor = Fraction(0)
-    graces = chords = unpitched = overlaps = 0
+    graces: list[int | None] = []
+    chords: list[int | None] = []
+    unpitched: list[int | None] = []
+    overlaps: list[int | None] = []
     for el in flat.notesAndRests:
+        measure = getattr(el, "measureNumber", None)
         duration = to_fraction(el.quarterLength)
         if duration <= 0 or el.duration.isGrace:
-            graces += 1
+            graces.append(measure)
             continue
         if isinstance(el, note.Rest):
             pitch = None
         elif isinstance(el, chord.Chord):
             pitches = list(el.pitches)
             if not pitches:
-                unpitched += 1
+                unpitched.append(measure)
                 continue
             if len(pitches) > 1:
-                chords += 1
+                chords.append(measure)
             pitch = _pitch(max(pitches, key=lambda p: p.ps), log)
         elif isinstance(el, note.Note):
             pitch = _pitch(el.pitch, log)
         else:  # unpitched percussion: its time becomes a rest
-            unpitched += 1
+            unpitched.append(measure)
             continue
         tie = pitch is not None and el.tie is not None and el.tie.type in ("start", "continue")
         offset = to_fraction(flat.elementOffset(el))
         if offset < cursor:  # overlaps the previous note: keep one line
-            overlaps += 1
+            overlaps.append(measure)
             last = events[-1]
             start = cursor - last.duration
             if pitch is None or (
@@ -252,13 +325,13 @@ def _notes(line: Any, log: _Log) -> list[Note]:
         events.append(Note(pitch, duration, tie))
         cursor = offset + duration
     if graces:
-        log.add(f"dropped {graces} grace note(s) (no duration)")
+        log.add(f"dropped {len(graces)} grace note(s){in_measures(graces)} (no duration)")
     if chords:
-        log.add(f"reduced {chords} chord(s) to their top note")
+        log.add(f"reduced {len(chords)} chord(s){in_measures(chords)} to their top note")
     if unpitched:
-        log.add(f"replaced {unpitched} unpitched note(s) by rests")
+        log.add(f"replaced {len(unpitched)} unpitched note(s){in_measures(unpitched)} by rests")
     if overlaps:
-        log.add(f"cut {overlaps} overlapping note(s) to keep one line")
+        log.add(f"cut {len(overlaps)} overlapping note(s){in_measures(overlaps)} to keep one line")
     return merge_ties(events)
 
 

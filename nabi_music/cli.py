@@ -235,6 +235,22 @@ def cmd_song(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    from nabi_music.render import render_files
+
+    formats = [f for f in ("pdf", "png", "svg") if getattr(args, f)] or ["pdf", "png"]
+    out_dirs = [args.out] * len(args.files) if args.out else None
+    results = render_files(
+        args.files, formats, out_dirs=out_dirs, trusted=args.trust, timeout=args.timeout
+    )
+    for rendered in results:
+        for warning in rendered.warnings:
+            _err(f"{rendered.source.name}: {warning}")
+        for f in rendered.files:
+            print(f"wrote {f}")
+    return 0
+
+
 # --- the parser ---------------------------------------------------------------
 
 
@@ -293,6 +309,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
     training_options(p)
     p.set_defaults(func=cmd_song)
+
+    p = sub.add_parser("render", help="engrave .ly files with LilyPond (PDF, PNG, SVG)")
+    p.add_argument("files", nargs="+", help="LilyPond files")
+    p.add_argument("--pdf", action="store_true", help="write a PDF (default: PDF and PNG)")
+    p.add_argument("--png", action="store_true", help="write a PNG cropped to the music")
+    p.add_argument("--svg", action="store_true", help="write an SVG cropped to the music")
+    p.add_argument("--out", help="output folder (default: beside each .ly file)")
+    p.add_argument(
+        "--trust",
+        action="store_true",
+        help="render files with embedded Scheme code too (LilyPond runs it: only for "
+        "files you trust)",
+    )
+    p.add_argument(
+        "--timeout", type=float, default=120.0, help="seconds before LilyPond is stopped"
+    )
+    p.set_defaults(func=cmd_render)
     return parser
 
 

@@ -1,19 +1,75 @@
-"""Run the LilyPond binary (from the ``lilypond`` PyPI package) to engrave ``.ly`` files."""
+"""Engrave ``.ly`` files with the LilyPond binary of the ``lilypond`` PyPI package.
+
+:func:`render_files` renders many files in few LilyPond processes: the files
+are copied under unique names into a private working folder (``one_step.ly``
+of every preset can share one run), split over ``jobs`` processes that run in
+parallel, and engraved with LilyPond's Cairo back end, which writes PDF, PNG
+and SVG in one pass (several times faster than the PostScript back end).
+The PDF is the full page; the PNG and SVG are cropped to the music, the PNG
+with a white margin. Titles in Hangul get the NanumGothic font
+(:mod:`nabi_music.fonts`) as a fallback after LilyPond's own serif font.
+
+Safety: LilyPond runs any Scheme code a ``.ly`` file embeds, and LilyPond 2.24
+removed its ``-dsafe`` mode. So unless the caller vouches for the files
+(``trusted=True``), every file is first checked by :func:`check_plain`: it
+must be plain LilyPond (no ``#(...)``/``$`` Scheme, no ``\\include`` ...).
+Every ``.ly`` that nabi_music writes is plain (its texts are escaped strings).
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
 import tempfile
+import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from nabi_music.errors import RenderError
+from nabi_music.fonts import HANGUL_FAMILY, hangul_font_files, has_hangul
 
 FORMATS = ("pdf", "png", "svg")
-_SAFE_MODE_GONE = "safe mode was removed"
+DEFAULT_FORMATS = ("pdf", "png")
+DEFAULT_TIMEOUT = 120.0
+PNG_RESOLUTION = 150
+"""Dots per inch of the PNG: a 2/4 line of eighths reads well at 100% zoom."""
+PNG_MARGIN = 16
+"""White pixels added around the cropped PNG."""
+SERIF_FAMILIES = f"C059, {HANGUL_FAMILY}"
+"""LilyPond's default serif font first; glyphs it lacks (Hangul) come from the second."""
+
+_SETTINGS = "nabi-settings.ly"
+_PROBE = "nabi-probe"
+_PROBE_SOURCE = (
+    '\\version "2.24.0"\n\\header { tagline = ##f }\n'
+    "\\markup \\with-color #red \\filled-box #'(0 . 6) #'(0 . 6) #0\n"
+)
+# Lines LilyPond prints about every font file without a table it looks for: noise.
+_NOISE = ("programming error: FT_Load_Sfnt_Table", "continuing, cross fingers")
+
+
+class UnsafeScoreError(RenderError):
+    """A ``.ly`` file holds code (Scheme) or commands that nabi_music does not run
+    unless the user vouches for the file."""
+
+    exit_code = 2
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """What one ``.ly`` file became: the files made and LilyPond's warnings about it."""
+
+    source: Path
+    files: tuple[Path, ...]
+    warnings: tuple[str, ...] = ()
+
+    def get(self, fmt: str) -> Path | None:
+        """The made file of format ``fmt`` (``pdf``, ``png``, ``svg``), if any."""
+        return next((f for f in self.files if f.suffix == "." + fmt), None)
 
 
 def lilypond_executable() -> Path:
@@ -36,33 +92,259 @@ def lilypond_executable() -> Path:
     return path
 
 
+def lilypond_version() -> str:
+    """The version of the ``lilypond`` package (the binary's version), or ``"unknown"``."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lilypond")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+# --- the plain-LilyPond check -------------------------------------------------
+
+_ALLOWED_CALLS = re.compile(
+    r"""\#\(\s*(?:
+        set-paper-size\s+"[A-Za-z0-9 ._-]*"(?:\s+'[a-z]+)? |
+        set-default-paper-size\s+"[A-Za-z0-9 ._-]*"(?:\s+'[a-z]+)? |
+        set-global-staff-size\s+[0-9]+(?:\.[0-9]+)?
+    )\s*\)""",
+    re.VERBOSE,
+)
+_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9\-:]*")
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
+_COMMAND = re.compile(r"\\[A-Za-z][A-Za-z\-]*")
+_REFUSED_COMMANDS = {
+    "\\include": "\\include pulls in a file that is not checked",
+    "\\bookOutputName": "\\bookOutputName can write output anywhere",
+    "\\bookOutputSuffix": "\\bookOutputSuffix can write output anywhere",
+    "\\verbatim-file": "\\verbatim-file copies any file into the score",
+    "\\epsfile": "\\epsfile reads any file",
+}
+
+
+def check_plain(text: str, source: str = "<text>") -> None:
+    """Raise :class:`UnsafeScoreError` unless ``text`` is plain LilyPond.
+
+    Plain means: Scheme appears only as values that run nothing (``#t``,
+    ``##f``, ``#red``, ``#UP``, ``#-1.5``, ``#"text"``, ``#'symbol``,
+    ``#'(quoted list)``) and the calls ``#(set-paper-size "a4")``,
+    ``#(set-default-paper-size ...)`` and ``#(set-global-staff-size 20)``;
+    no ``$``, no ``#(...)`` otherwise, no ``#{``, and none of ``\\include``,
+    ``\\bookOutputName``, ``\\bookOutputSuffix``, ``\\verbatim-file``,
+    ``\\epsfile``. Comments and strings are skipped. The error names the line
+    and column of the first refused spot.
+    """
+    i, n = 0, len(text)
+
+    def refuse(at: int, what: str) -> UnsafeScoreError:
+        line = text.count("\n", 0, at) + 1
+        col = at - (text.rfind("\n", 0, at) + 1) + 1
+        return UnsafeScoreError(
+            f"{source}:{line}:{col}: refusing to render: {what}. LilyPond runs the Scheme "
+            "code a .ly file embeds and LilyPond 2.24 removed its safe mode, so nabi_music "
+            "renders only plain LilyPond; if you trust this file, render it with --trust"
+        )
+
+    while i < n:
+        ch = text[i]
+        if ch == "%":
+            if text.startswith("%{", i):
+                end = text.find("%}", i + 2)
+                i = n if end < 0 else end + 2
+            else:
+                end = text.find("\n", i)
+                i = n if end < 0 else end + 1
+        elif ch == '"':
+            i = _skip_string(text, i)
+        elif ch == "$":
+            raise refuse(i, "'$' evaluates Scheme code")
+        elif ch == "\\":
+            m = _COMMAND.match(text, i)
+            if m is None:
+                i += 2
+                continue
+            if m.group() in _REFUSED_COMMANDS:
+                raise refuse(i, _REFUSED_COMMANDS[m.group()])
+            i = m.end()
+        elif ch == "#":
+            i = _skip_scheme_value(text, i, refuse)
+        else:
+            i += 1
+
+
+def _skip_string(text: str, i: int) -> int:
+    """Index just after the double-quoted string starting at ``text[i]``."""
+    j = i + 1
+    while j < len(text):
+        if text[j] == "\\":
+            j += 2
+        elif text[j] == '"':
+            return j + 1
+        else:
+            j += 1
+    return len(text)
+
+
+def _skip_scheme_value(text: str, i: int, refuse: object) -> int:
+    """Index after the harmless Scheme value at ``text[i] == '#'``, or raise."""
+    assert callable(refuse)
+    m = _ALLOWED_CALLS.match(text, i)
+    if m:
+        return m.end()
+    j = i + 1
+    if text.startswith("#", j):  # ##t ##f
+        if text[j + 1 : j + 2] in ("t", "f") and not _IDENT.match(text, j + 2):
+            return j + 2
+        raise refuse(i, "'##' is followed by something other than #t or #f")
+    nxt = text[j : j + 1]
+    if nxt == '"':
+        return _skip_string(text, j)
+    if nxt == "'":
+        k = j + 1
+        if text.startswith("(", k):
+            depth = 0
+            while k < len(text):
+                c = text[k]
+                if c == '"':
+                    k = _skip_string(text, k)
+                    continue
+                if c in ",`#$@":
+                    raise refuse(k, f"'{c}' inside a quoted Scheme list")
+                depth += c == "("
+                depth -= c == ")"
+                k += 1
+                if depth == 0:
+                    return k
+            raise refuse(i, "a quoted Scheme list is not closed")
+        m = _IDENT.match(text, k)
+        if m:
+            return m.end()
+        raise refuse(i, "a quote is not followed by a symbol or a list")
+    m = _NUMBER.match(text, j) or _IDENT.match(text, j)
+    if m:
+        return m.end()
+    if nxt == "(":
+        raise refuse(i, "'#(' runs Scheme code")
+    if nxt == "{":
+        raise refuse(i, "'#{' opens embedded Scheme")
+    raise refuse(i, f"'#{nxt}' is Scheme that is not a plain value")
+
+
+# --- rendering ------------------------------------------------------------------
+
+
+def render_files(
+    lys: Sequence[str | os.PathLike[str]],
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    *,
+    out_dirs: Sequence[str | os.PathLike[str] | None] | None = None,
+    jobs: int = 2,
+    timeout: float = DEFAULT_TIMEOUT,
+    trusted: bool = False,
+    resolution: int = PNG_RESOLUTION,
+) -> list[Rendered]:
+    """Engrave every file of ``lys`` to ``formats`` and return what each became.
+
+    Each output is named after its ``.ly`` file (``song.pdf``, ``song.png``,
+    ``song.svg``) and put in its ``out_dirs`` entry (default: the folder of the
+    ``.ly`` file), replacing any older file of that name. The files are
+    rendered by at most ``jobs`` LilyPond processes running in parallel; a
+    file that ``\\include``\\ s a relative path finds it through LilyPond's
+    include path (its own folder).
+
+    Unless ``trusted``, every file must pass :func:`check_plain` first.
+    Raises :class:`RenderError` with LilyPond's own ``error:`` lines when a
+    file fails (then no output of this call is written), and when LilyPond
+    runs longer than ``timeout`` seconds in all.
+    """
+    fmts = _check_formats(formats)
+    sources = [Path(p).resolve() for p in lys]
+    if not sources:
+        return []
+    outs = [
+        (s.parent if o is None else Path(o).resolve())
+        for s, o in zip(sources, out_dirs or [None] * len(sources), strict=True)
+    ]
+    texts = []
+    for src in sources:
+        if not src.is_file():
+            raise RenderError(f"no LilyPond file at {src}")
+        try:
+            texts.append(src.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as err:
+            raise RenderError(f"cannot read {src}: {err}") from err
+    if not trusted:
+        for src, text in zip(sources, texts, strict=True):
+            check_plain(text, str(src))
+    exe = lilypond_executable()
+    fonts = hangul_font_files()
+    notes: list[str] = []
+    if not fonts and any(has_hangul(t) for t in texts):
+        notes.append(
+            "warning: no Hangul font found (install the koreanize-matplotlib package): "
+            "Korean text is left out of the engraving"
+        )
+
+    work = Path(tempfile.mkdtemp(prefix="nabi-render-"))
+    try:
+        (work / _SETTINGS).write_text(_settings_source(fonts), encoding="utf-8")
+        staged = [f"f{k:03d}-{_plain_stem(src)}" for k, src in enumerate(sources)]
+        for name, text in zip(staged, texts, strict=True):
+            (work / f"{name}.ly").write_text(text, encoding="utf-8")
+        names = list(staged)
+        if "png" in fmts:
+            (work / f"{_PROBE}.ly").write_text(_PROBE_SOURCE, encoding="utf-8")
+            names.insert(0, _PROBE)
+        jobs = max(1, min(jobs, len(names)))
+        batches = [names[k::jobs] for k in range(jobs)]
+        include_dirs = list(dict.fromkeys(str(s.parent) for s in sources))
+        logs = _run_batches(exe, work, batches, fmts, include_dirs, resolution, timeout)
+        renames = {f"{name}.ly": str(src) for name, src in zip(staged, sources, strict=True)}
+        _raise_on_errors(logs, renames)
+        swap = "png" in fmts and _probe_swaps_red_and_blue(work / f"{_PROBE}.cropped.png")
+        results = []
+        for name, src, out in zip(staged, sources, outs, strict=True):
+            made = _collect(work, name, src.stem, fmts, out, swap, resolution)
+            warnings = _warnings_about(logs, f"{name}.ly", str(src))
+            results.append(Rendered(src, tuple(made), tuple(notes + warnings)))
+        return results
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def render_file(
+    ly_path: str | os.PathLike[str],
+    formats: Sequence[str] = DEFAULT_FORMATS,
+    *,
+    out_dir: str | os.PathLike[str] | None = None,
+    timeout: float = DEFAULT_TIMEOUT,
+    trusted: bool = False,
+) -> Rendered:
+    """:func:`render_files` for one file."""
+    return render_files(
+        [ly_path], formats, out_dirs=[out_dir], jobs=1, timeout=timeout, trusted=trusted
+    )[0]
+
+
 def compile_ly(
     ly_path: str | os.PathLike[str],
     out_dir: str | os.PathLike[str] | None = None,
     formats: Sequence[str] = ("pdf",),
-    timeout: float = 120.0,
+    timeout: float = DEFAULT_TIMEOUT,
     safe: bool = False,
 ) -> list[Path]:
-    """Engrave ``ly_path`` with LilyPond and return the files it made.
+    """Engrave ``ly_path`` and return the files made (see :func:`render_files`).
 
-    The output files are named after the ``.ly`` file (``song.pdf``,
-    ``song.png`` or ``song-page1.png`` ...) and put in ``out_dir`` (default:
-    the folder of the ``.ly`` file), which is also LilyPond's working folder.
-    LilyPond writes into a fresh temporary folder first, so a failed run leaves
-    no half-made output behind. ``formats`` are any of ``pdf``, ``png`` and
-    ``svg`` (SVG needs LilyPond's SVG back end, so it takes a second run).
-
-    ``safe=True`` asks for LilyPond's ``-dsafe`` mode, meant for ``.ly`` files
-    from others. LilyPond removed that mode in 2.23.12 and refuses to run with
-    it, so on current LilyPond this always raises :class:`RenderError`: render
-    only ``.ly`` files that nabi_music wrote, or run LilyPond in a sandbox.
-
-    Raises :class:`RenderError` with LilyPond's own ``error:`` lines when it
-    fails, takes longer than ``timeout`` seconds, or makes no output.
+    ``safe=True`` refuses a file that is not plain LilyPond (:func:`check_plain`):
+    LilyPond 2.24 removed its own ``-dsafe`` mode, so that check is the safe mode.
     """
-    ly = Path(ly_path).resolve()
-    if not ly.is_file():
-        raise RenderError(f"no LilyPond file at {ly_path}")
+    made = render_file(ly_path, formats, out_dir=out_dir, timeout=timeout, trusted=not safe)
+    return list(made.files)
+
+
+def _check_formats(formats: Sequence[str]) -> list[str]:
     fmts = list(dict.fromkeys(f.lower().lstrip(".") for f in formats))
     unknown = [f for f in fmts if f not in FORMATS]
     if unknown or not fmts:
@@ -70,82 +352,189 @@ def compile_ly(
             f"cannot render to {', '.join(unknown) or 'no format'}: "
             f"expected one or more of {', '.join(FORMATS)}"
         )
-    out = ly.parent if out_dir is None else Path(out_dir).resolve()
-    out.mkdir(parents=True, exist_ok=True)
-    exe = lilypond_executable()
-
-    # LilyPond's default back end cannot write SVG, and its SVG back end writes nothing else.
-    other = [f"--{f}" for f in fmts if f != "svg"]
-    runs = ([other] if other else []) + ([["--svg"]] if "svg" in fmts else [])
-
-    work = Path(tempfile.mkdtemp(prefix=f".{ly.stem}.lilypond-", dir=out))
-    try:
-        for flags in runs:
-            cmd = [str(exe), *flags, "-o", str(work / ly.stem)]
-            if safe:
-                cmd.append("-dsafe")
-            cmd.append(str(ly))
-            _run(cmd, ly, out, timeout)
-        made = sorted(p for p in work.iterdir() if p.is_file())
-        if not any(p.suffix.lstrip(".") in fmts for p in made):
-            raise RenderError(f"LilyPond made no {'/'.join(fmts)} file from {ly}")
-        results = []
-        for p in made:
-            dest = out / p.name
-            os.replace(p, dest)
-            results.append(dest)
-        return results
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    return fmts
 
 
-def _run(cmd: list[str], ly: Path, cwd: Path, timeout: float) -> None:
+def _plain_stem(path: Path) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_-]+", "_", path.stem)[:40]
+    return stem or "score"
+
+
+def scheme_string(text: str) -> str:
+    """``text`` as a Scheme string literal; refuses control characters."""
+    if any(ord(ch) < 32 or ord(ch) == 0x7F for ch in text):
+        raise RenderError(f"cannot pass {text!r} to LilyPond: it holds control characters")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _settings_source(fonts: Sequence[Path]) -> str:
+    """The file LilyPond includes before each score: the Hangul font and the serif family."""
+    lines = [f"#(ly:font-config-add-font {scheme_string(str(f))})" for f in fonts]
+    if fonts:
+        lines.append(
+            f"\\paper {{ property-defaults.fonts.serif = {scheme_string(SERIF_FAMILIES)} }}"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _run_batches(
+    exe: Path,
+    work: Path,
+    batches: list[list[str]],
+    fmts: list[str],
+    include_dirs: list[str],
+    resolution: int,
+    timeout: float,
+) -> list[tuple[int, str]]:
+    """Run one LilyPond process per batch, all at once; their exit codes and logs."""
+    flags = ["-dbackend=cairo", *(f"--{f}" for f in fmts)]
+    if "png" in fmts or "svg" in fmts:
+        flags += ["-dcrop", f"-dresolution={int(resolution)}"]
+    flags.append(f"-dinclude-settings={scheme_string(_SETTINGS)}")
+    for d in include_dirs:
+        flags += ["-I", d]
     env = dict(os.environ, LANGUAGE="C", LC_MESSAGES="C")
     env.pop("LC_ALL", None)
+    running = []
     try:
-        proc = subprocess.Popen(
-            cmd,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-            start_new_session=True,
-        )
-    except OSError as err:
-        raise RenderError(f"cannot start LilyPond ({cmd[0]}): {err}") from err
-    try:
-        stdout, stderr = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired as err:
-        _kill_group(proc)
-        raise RenderError(
-            f"LilyPond took longer than {timeout:g} s on {ly} and was stopped"
-        ) from err
-    if proc.returncode == 0:
+        for k, batch in enumerate(batches):
+            log = open(work / f"log-{k}.txt", "w+", encoding="utf-8", errors="replace")  # noqa: SIM115
+            try:
+                proc = subprocess.Popen(
+                    [str(exe), *flags, *(f"{name}.ly" for name in batch)],
+                    cwd=work,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                )
+            except OSError as err:
+                log.close()
+                raise RenderError(f"cannot start LilyPond ({exe}): {err}") from err
+            running.append((proc, log))
+        deadline = time.monotonic() + timeout
+        results = []
+        for proc, log in running:
+            try:
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired as err:
+                raise RenderError(
+                    f"LilyPond took longer than {timeout:g} s and was stopped"
+                ) from err
+            log.seek(0)
+            results.append((proc.returncode, log.read()))
+        return results
+    finally:
+        for proc, log in running:
+            if proc.poll() is None:
+                _kill_group(proc)
+            log.close()
+
+
+def _rename(line: str, renames: dict[str, str]) -> str:
+    for staged, original in renames.items():
+        line = line.replace(staged, original)
+    return line
+
+
+def _raise_on_errors(logs: list[tuple[int, str]], renames: dict[str, str]) -> None:
+    failed = [log for code, log in logs if code != 0]
+    if not failed:
         return
-    log = stderr + stdout
-    if _SAFE_MODE_GONE in log:
-        raise RenderError(
-            f"LilyPond refused to render {ly} in safe mode: safe mode was removed in "
-            "LilyPond 2.23.12. Render only .ly files that nabi_music wrote, "
-            "or run LilyPond in a sandbox"
-        )
-    errors = [line.strip() for line in log.splitlines() if "error:" in line]
-    errors = [e for e in errors if not e.startswith("fatal error: failed files")] or errors
-    if not errors:
-        errors = [line.strip() for line in log.splitlines() if line.strip()][-3:]
+    lines: list[str] = []
+    for log in failed:
+        found = [ln.strip() for ln in log.splitlines() if "error:" in ln]
+        found = [e for e in found if not e.startswith("fatal error: failed files")] or found
+        if not found:
+            found = [ln.strip() for ln in log.splitlines() if ln.strip()][-3:]
+        lines += found
+    names = sorted({o for s, o in renames.items() if any(s in ln for ln in lines)})
+    what = ", ".join(names) or "the score"
     raise RenderError(
-        f"LilyPond could not compile {ly} (exit code {proc.returncode}):\n" + "\n".join(errors)
+        f"LilyPond could not compile {what}:\n" + "\n".join(_rename(ln, renames) for ln in lines)
     )
 
 
-def _kill_group(proc: subprocess.Popen[str]) -> None:
+def _warnings_about(logs: list[tuple[int, str]], staged: str, original: str) -> list[str]:
+    """LilyPond's warnings about ``staged``, and those that name no file (such as a
+    missing glyph) from the run that rendered it."""
+    out = []
+    for _, log in logs:
+        if staged not in log:
+            continue
+        for line in log.splitlines():
+            if "warning:" not in line or any(n in line for n in _NOISE):
+                continue
+            if staged in line or ".ly:" not in line:
+                out.append(line.strip().replace(staged, original))
+    return list(dict.fromkeys(out))
+
+
+def _probe_swaps_red_and_blue(png: Path) -> bool:
+    """Whether LilyPond's Cairo PNG output drew the probe's red square blue.
+
+    LilyPond 2.25.12's Cairo back end writes PNG pixels with red and blue
+    swapped; the probe, rendered in the same run, tells whether this binary does.
+    """
+    from PIL import Image
+
+    if not png.is_file():
+        return False
+    with Image.open(png) as im:
+        rgb = im.convert("RGB")
+        colors = rgb.getcolors(maxcolors=1 << 16) or []
+    red = sum(c for c, (r, g, b) in colors if r > 200 and g < 60 and b < 60)
+    blue = sum(c for c, (r, g, b) in colors if b > 200 and g < 60 and r < 60)
+    return blue > red
+
+
+def _collect(
+    work: Path,
+    name: str,
+    stem: str,
+    fmts: list[str],
+    out: Path,
+    swap: bool,
+    resolution: int,
+) -> list[Path]:
+    """Move the made files of staged ``name`` to ``out`` as ``stem.<format>``."""
+    from nabi_music.fileio import atomic_write
+
+    out.mkdir(parents=True, exist_ok=True)
+    made = []
+    for fmt in fmts:
+        src = work / (f"{name}.pdf" if fmt == "pdf" else f"{name}.cropped.{fmt}")
+        if not src.is_file():
+            raise RenderError(f"LilyPond made no {fmt.upper()} file for {stem}.ly")
+        dest = out / f"{stem}.{fmt}"
+        with atomic_write(dest) as tmp:
+            if fmt == "png":
+                _finish_png(src, tmp, swap, resolution)
+            else:
+                shutil.copyfile(src, tmp)
+        made.append(dest)
+    return made
+
+
+def _finish_png(src: Path, dest: Path, swap: bool, resolution: int) -> None:
+    """Fix the channel order when needed, flatten on white and add a margin."""
+    from PIL import Image
+
+    with Image.open(src) as im:
+        rgba = im.convert("RGBA")
+    if swap:
+        r, g, b, a = rgba.split()
+        rgba = Image.merge("RGBA", (b, g, r, a))
+    page = Image.new("RGB", (rgba.width + 2 * PNG_MARGIN, rgba.height + 2 * PNG_MARGIN), "white")
+    page.paste(rgba, (PNG_MARGIN, PNG_MARGIN), rgba)
+    page.save(dest, format="PNG", optimize=False, dpi=(resolution, resolution))
+
+
+def _kill_group(proc: subprocess.Popen[bytes]) -> None:
     """Stop LilyPond and any helper it started (it runs in its own session)."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         proc.kill()
-    proc.communicate()
+    proc.wait()

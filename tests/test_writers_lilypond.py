@@ -235,10 +235,10 @@ def test_prediction_compiles_and_colours_exactly_the_marked_notes(tmp_path: Path
     assert pdf.read_bytes().startswith(b"%PDF") and pdf.stat().st_size > 1024
     assert set(os.listdir(tmp_path / "out")) == {"nabiya.pdf", "nabiya.svg"}
     svg = (tmp_path / "out" / "nabiya.svg").read_text(encoding="utf-8")
-    # Red: d4 (head, stem) and d8 (head, stem, flag), and the two expected codes.
-    assert svg.count('color="rgba(100.0000%, 0.0000%, 0.0000%, 100.0000%)"') == 7
+    # Red (Cairo SVG): d4 (head, stem) and d8 (head, stem, flag), and the two expected codes.
+    assert svg.count("fill:rgb(100%,0%,0%)") == 7
     # Grey: the primer g8 e8 e4 f8 (four heads, four stems, three flags).
-    assert svg.count('color="rgba(50.0000%, 50.0000%, 50.0000%, 100.0000%)"') == 11
+    assert svg.count("fill:rgb(50%,50%,50%)") == 11
 
 
 def test_tricky_melody_compiles_without_errors_or_warnings(tmp_path: Path) -> None:
@@ -280,20 +280,24 @@ def test_compile_errors_carry_lilypond_error_lines(tmp_path: Path) -> None:
 
 
 def test_safe_mode_runs_no_scheme(tmp_path: Path) -> None:
-    source = '\\version "2.24.0"\n#(system "touch pwned")\n\\fixed c\' { c4 }\n'
     (tmp_path / "unsafe").mkdir()
     (tmp_path / "safe").mkdir()
+
+    def source(folder: Path) -> str:
+        pwned = str(folder / "pwned").replace("\\", "\\\\").replace('"', '\\"')
+        return f'\\version "2.24.0"\n#(system "touch \'{pwned}\'")\n\\fixed c\' {{ c4 }}\n'
+
     # Without safe mode LilyPond runs the Scheme: the test's payload is real.
-    (tmp_path / "unsafe" / "p.ly").write_text(source)
+    (tmp_path / "unsafe" / "p.ly").write_text(source(tmp_path / "unsafe"))
     compile_ly(tmp_path / "unsafe" / "p.ly")
     assert (tmp_path / "unsafe" / "pwned").exists()
 
-    (tmp_path / "safe" / "p.ly").write_text(source)
-    try:
+    # Safe mode (LilyPond 2.24 has none of its own) refuses the file with its position.
+    (tmp_path / "safe" / "p.ly").write_text(source(tmp_path / "safe"))
+    with pytest.raises(RenderError, match=r"p\.ly:2:1: refusing to render: '#\(' runs Scheme"):
         compile_ly(tmp_path / "safe" / "p.ly", safe=True)
-    except RenderError as err:
-        assert "safe mode" in str(err)
     assert not (tmp_path / "safe" / "pwned").exists()
+    assert os.listdir(tmp_path / "safe") == ["p.ly"]
 
 
 def test_compile_ly_rejects_unknown_formats_and_missing_files(tmp_path: Path) -> None:

@@ -1,0 +1,42 @@
+"""Fonts that cover Hangul, for titles such as 나비야 in scores and plots.
+
+LilyPond's bundled fonts have no Hangul. nabi_music brings NanumGothic (SIL
+Open Font License 1.1), which the ``koreanize-matplotlib`` package (MIT) ships
+as plain ``.ttf`` files. The package itself is never imported: importing it
+rewrites matplotlib's global settings. Only its font files are located.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+HANGUL_FAMILY = "NanumGothic"
+"""The fontconfig family name of the bundled Hangul font."""
+
+_PACKAGE = "koreanize_matplotlib"
+_FILES = ("NanumGothic.ttf", "NanumGothicBold.ttf")
+
+
+def hangul_font_files() -> tuple[Path, ...]:
+    """The regular and bold NanumGothic ``.ttf`` files, or ``()`` when not installed."""
+    try:
+        spec = importlib.util.find_spec(_PACKAGE)
+    except (ImportError, ValueError):
+        return ()
+    if spec is None or not spec.submodule_search_locations:
+        return ()
+    for location in spec.submodule_search_locations:
+        fonts = Path(location) / "fonts"
+        files = tuple(fonts / name for name in _FILES if (fonts / name).is_file())
+        if files:
+            return files
+    return ()
+
+
+def has_hangul(text: str) -> bool:
+    """True if ``text`` holds a Hangul syllable or jamo."""
+    return any(
+        "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
+        for ch in text
+    )

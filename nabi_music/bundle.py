@@ -6,7 +6,8 @@ Layout of a ``.nabi`` bundle::
     model.keras        the Keras model (loaded with safe_mode=True)
     vocabulary.json    {"codes": [...]}, index order
     config.json        {"model": ModelConfig, "seed": int, "history": {...},
-                        "trained_on": [...], "versions": {...}}
+                        "trained_on": [...], "versions": {...},
+                        "meta": {"key", "time_signature", "tempo", "songs"}}
 
 Nothing in a bundle is unpickled; it loads on any machine with nabi_music.
 """
@@ -16,6 +17,8 @@ from __future__ import annotations
 import json
 import tempfile
 import zipfile
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -24,6 +27,7 @@ from nabi_music.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
 from nabi_music.inference import Runner
+from nabi_music.notes import Melody
 from nabi_music.presets import ModelConfig
 from nabi_music.training import History
 
@@ -42,6 +46,8 @@ class Bundle:
     history: History
     trained_on: tuple[str, ...] = ()
     versions: dict[str, str] = field(default_factory=dict, compare=False)
+    meta: dict[str, Any] = field(default_factory=dict, compare=False)
+    """What the training melodies were like (:func:`training_meta`); empty in old bundles."""
 
     @property
     def table(self) -> Any:
@@ -49,6 +55,30 @@ class Bundle:
 
     def runner(self) -> Runner:
         return Runner.from_keras(self.model, self.config, self.vocabulary)
+
+
+def training_meta(melodies: Sequence[Melody]) -> dict[str, Any]:
+    """What a bundle records about its training melodies, for composing without a primer
+    and for comparing generated melodies with them (``nabi generate``).
+
+    ``key``, ``time_signature``, ``tempo``: the most common among the melodies
+    (None when none says); ``songs``: each melody's key, time signature and
+    codes (one string), in training order.
+    """
+
+    def common(values: list[Any]) -> Any:
+        known = [v for v in values if v is not None]
+        return Counter(known).most_common(1)[0][0] if known else None
+
+    return {
+        "key": common([m.key for m in melodies]),
+        "time_signature": common([m.time_signature for m in melodies]),
+        "tempo": common([m.tempo for m in melodies]),
+        "songs": [
+            {"key": m.key, "time_signature": m.time_signature, "codes": " ".join(m.codes)}
+            for m in melodies
+        ],
+    }
 
 
 def library_versions() -> dict[str, str]:
@@ -75,6 +105,8 @@ def save_bundle(bundle: Bundle, path: str | Path) -> Path:
         "trained_on": list(bundle.trained_on),
         "versions": bundle.versions or library_versions(),
     }
+    if bundle.meta:
+        meta["meta"] = bundle.meta
     with tempfile.TemporaryDirectory() as tmp:
         keras_file = Path(tmp) / "model.keras"
         bundle.model.save(keras_file)
@@ -118,6 +150,7 @@ def load_bundle(path: str | Path) -> Bundle:
         history=history,
         trained_on=tuple(meta.get("trained_on", ())),
         versions=dict(meta.get("versions", {})),
+        meta=dict(meta.get("meta") or {}),
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nabi_music.bundle import Bundle, library_versions
+from nabi_music.bundle import Bundle, library_versions, training_meta
 from nabi_music.encoding import TUTORIAL_VOCABULARY, Vocabulary, feature_table
 from nabi_music.errors import InputError
 from nabi_music.evaluation import Comparison, compare
@@ -77,6 +77,7 @@ def train_preset(
         history=history,
         trained_on=tuple(m.source for m in melodies),
         versions=library_versions(),
+        meta=training_meta(melodies),
     )
 
 

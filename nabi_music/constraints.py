@@ -1,0 +1,584 @@
+"""Music-aware constraints applied while sampling, without retraining.
+
+At every step of generation a boolean mask over the model's vocabulary says
+which codes may come next; the sampler renormalises the model's distribution
+over the codes the mask allows. The constraints are:
+
+- a **scale** (``D major``, ``a minor``, ``E dorian``, ``G major-pentatonic`` ...):
+  every generated pitch has a pitch class of the scale (rests always pass);
+- a **pitch range** (``c,..c''``, ``C3..C6`` or MIDI numbers ``48..84``);
+- **whole bars**: no note crosses a bar line (unless ties are allowed: the note
+  is then written as tied notes split at the bar line) and the melody ends on a
+  bar line, so every bar adds up to the time signature;
+- an **ending on the tonic**: the last note is a pitched, untied note whose
+  pitch class is the tonic and whose duration completes the melody.
+
+The whole-bars and tonic constraints look ahead: a :class:`Plan` computes, by
+dynamic programming over (notes left, position in the bar) or (time left),
+which states can still be finished, and masks every code that would lead to a
+dead end. So generation never gets stuck, and constraints that cannot all hold
+are reported before anything is generated, naming the ones that conflict.
+
+Every code of a vocabulary is a valid note code, so every generated note can
+be written by every writer; notes split at bar lines are split into plain or
+dotted values (:func:`nabi_music.notes.split_duration`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from nabi_music.encoding import Vocabulary
+from nabi_music.errors import InputError, ParseError
+from nabi_music.notes import STEP_SEMITONES, Note, Pitch, parse_code, split_duration
+from nabi_music.writers._common import parse_time_signature
+
+# --- scales -------------------------------------------------------------------
+
+MODES: dict[str, tuple[int, ...]] = {
+    "major": (0, 2, 4, 5, 7, 9, 11),
+    "minor": (0, 2, 3, 5, 7, 8, 10),
+    "harmonic-minor": (0, 2, 3, 5, 7, 8, 11),
+    "melodic-minor": (0, 2, 3, 5, 7, 9, 11),
+    "ionian": (0, 2, 4, 5, 7, 9, 11),
+    "dorian": (0, 2, 3, 5, 7, 9, 10),
+    "phrygian": (0, 1, 3, 5, 7, 8, 10),
+    "lydian": (0, 2, 4, 6, 7, 9, 11),
+    "mixolydian": (0, 2, 4, 5, 7, 9, 10),
+    "aeolian": (0, 2, 3, 5, 7, 8, 10),
+    "locrian": (0, 1, 3, 5, 6, 8, 10),
+    "major-pentatonic": (0, 2, 4, 7, 9),
+    "minor-pentatonic": (0, 3, 5, 7, 10),
+    "blues": (0, 3, 5, 6, 7, 10),
+}
+"""Semitones above the tonic of each mode (``minor`` is the natural minor)."""
+
+_MODE_ALIASES = {
+    "maj": "major",
+    "m": "minor",
+    "min": "minor",
+    "natural-minor": "minor",
+    "pentatonic": "major-pentatonic",
+}
+
+# The key signature of each mode: (mode of the signature's key, semitones from
+# the scale's tonic down to that key's tonic).
+_SIGNATURE = {
+    "major": ("major", 0),
+    "ionian": ("major", 0),
+    "major-pentatonic": ("major", 0),
+    "lydian": ("major", 5),
+    "mixolydian": ("major", 7),
+    "dorian": ("major", 2),
+    "phrygian": ("major", 4),
+    "locrian": ("major", 11),
+    "minor": ("minor", 0),
+    "aeolian": ("minor", 0),
+    "harmonic-minor": ("minor", 0),
+    "melodic-minor": ("minor", 0),
+    "minor-pentatonic": ("minor", 0),
+    "blues": ("minor", 0),
+}
+_MAJOR_NAMES = ("C", "Db", "D", "Eb", "E", "F", "F#", "G", "Ab", "A", "Bb", "B")
+_MINOR_NAMES = ("c", "c#", "d", "eb", "e", "f", "f#", "g", "g#", "a", "bb", "b")
+
+_SCALE_RE = re.compile(
+    r"^\s*(?P<step>[a-gA-G])(?P<acc>isis|eses|is|es|##|bb|#|b|♯|♭|s)?"
+    r"(?:\s*[- ]\s*|\s*)(?P<mode>[A-Za-z][A-Za-z -]*)?\s*$"
+)
+_ACC = {"": 0, "#": 1, "♯": 1, "##": 2, "is": 1, "isis": 2}
+_ACC |= {"b": -1, "♭": -1, "bb": -2, "es": -1, "eses": -2, "s": -1}
+
+
+@dataclass(frozen=True)
+class Scale:
+    """A tonic (letter and alteration) and a mode from :data:`MODES`."""
+
+    step: str
+    alter: int
+    mode: str
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise InputError(f"unknown mode {self.mode!r}; expected one of {', '.join(MODES)}")
+
+    @property
+    def tonic(self) -> int:
+        """The tonic's pitch class (0 = C)."""
+        return (STEP_SEMITONES[self.step] + self.alter) % 12
+
+    @property
+    def pitch_classes(self) -> frozenset[int]:
+        return frozenset((self.tonic + s) % 12 for s in MODES[self.mode])
+
+    @property
+    def tonic_name(self) -> str:
+        acc = "#" * self.alter if self.alter > 0 else "b" * -self.alter
+        return self.step.upper() + acc
+
+    def __str__(self) -> str:
+        return f"{self.tonic_name} {self.mode}"
+
+    def contains(self, midi: int) -> bool:
+        return midi % 12 in self.pitch_classes
+
+    @property
+    def key_signature(self) -> str:
+        """The key whose signature a score in this scale is written with, as the
+        writers read it (``D major``, ``b minor``; ``E dorian`` -> ``D major``)."""
+        mode, down = _SIGNATURE[self.mode]
+        if down == 0:
+            name = self.tonic_name if mode == "major" else self.tonic_name.lower()
+        else:
+            name = _MAJOR_NAMES[(self.tonic - down) % 12]
+        return f"{name} {mode}"
+
+
+def parse_scale(text: str) -> Scale:
+    """Read a key or scale: ``D major``, ``F#m``, ``bes minor``, ``E dorian``, ``G pentatonic``.
+
+    A tonic without a mode is major in upper case and minor in lower case (``G``, ``e``).
+    """
+    m = _SCALE_RE.match(text)
+    if m is None:
+        raise InputError(
+            f"key {text!r} is not a key or scale: expected a tonic and a mode such as "
+            f"'D major', 'a minor', 'F# minor', 'Bb major' or 'E dorian'"
+        )
+    step, acc, mode_text = m["step"], m["acc"] or "", m["mode"]
+    if acc == "s" and step.lower() not in "ae":
+        raise InputError(f"key {text!r}: 's' is a flat only after a or e (as, es)")
+    if mode_text is None:
+        mode = "major" if step.isupper() else "minor"
+    else:
+        mode = re.sub(r"[\s_]+", "-", mode_text.strip().lower())
+        mode = _MODE_ALIASES.get(mode, mode)
+        if mode_text.strip() == "M":
+            mode = "major"
+        if mode not in MODES:
+            raise InputError(
+                f"key {text!r}: unknown mode {mode_text.strip()!r}; "
+                f"expected one of {', '.join(MODES)}"
+            )
+    return Scale(step.lower(), _ACC[acc], mode)
+
+
+# --- pitch ranges -------------------------------------------------------------
+
+_SCIENTIFIC_RE = re.compile(r"^([A-Ga-g])(#{1,2}|b{1,2})?(-?\d+)$")
+
+
+def parse_pitch(text: str) -> int:
+    """A MIDI number from ``60``, a note-code pitch (``c'``, ``fis,``) or ``C#4``."""
+    text = text.strip()
+    if re.fullmatch(r"\d{1,3}", text):
+        midi = int(text)
+    elif (m := _SCIENTIFIC_RE.match(text)) is not None:
+        acc = m[2] or ""
+        alter = len(acc) if acc.startswith("#") else -len(acc)
+        midi = Pitch(m[1].lower(), alter, int(m[3])).midi
+    else:
+        try:
+            note = parse_code(text + "4")
+        except ParseError:
+            raise InputError(
+                f"pitch {text!r} is not a pitch: expected a MIDI number (60), "
+                "a note-code pitch (c' fis,) or a name such as C4 or Bb3"
+            ) from None
+        assert note.pitch is not None
+        midi = note.pitch.midi
+    if not 0 <= midi <= 127:
+        raise InputError(f"pitch {text!r} lies outside the MIDI range 0..127")
+    return midi
+
+
+@dataclass(frozen=True)
+class PitchRange:
+    """The lowest and highest MIDI pitch a generated note may have (both included)."""
+
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if self.low > self.high:
+            raise InputError(
+                f"pitch range {self}: the low end is above the high end; write LOW..HIGH"
+            )
+
+    def __str__(self) -> str:
+        return f"{Pitch.from_midi(self.low).name}..{Pitch.from_midi(self.high).name}"
+
+    def contains(self, midi: int) -> bool:
+        return self.low <= midi <= self.high
+
+
+def parse_range(text: str) -> PitchRange:
+    """``LOW..HIGH`` with pitches as in :func:`parse_pitch`: ``c,..c''``, ``48..84``."""
+    parts = text.split("..")
+    if len(parts) != 2 or not all(p.strip() for p in parts):
+        raise InputError(
+            f"pitch range {text!r}: expected LOW..HIGH such as c,..c'' or 48..84 or C3..C6"
+        )
+    return PitchRange(parse_pitch(parts[0]), parse_pitch(parts[1]))
+
+
+def bar_length(time_signature: str) -> Fraction:
+    """The length of one bar in quarter notes (``6/8`` -> 3)."""
+    num, den = parse_time_signature(time_signature)
+    return Fraction(4 * num, den)
+
+
+# --- the constraints and their plan ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Constraints:
+    """What generated notes must respect (everything off by default).
+
+    ``bar``: the bar length in quarters, needed by ``whole_bars``; ``ties``:
+    a note may cross a bar line (it is then written as tied notes);
+    ``tonic``: the scale whose tonic ends the melody, needed by ``end_on_tonic``.
+    """
+
+    scale: Scale | None = None
+    pitch_range: PitchRange | None = None
+    whole_bars: bool = False
+    bar: Fraction | None = None
+    ties: bool = False
+    end_on_tonic: bool = False
+    tonic: Scale | None = None
+
+    def __post_init__(self) -> None:
+        if self.whole_bars and (self.bar is None or self.bar <= 0):
+            raise InputError("whole bars need a time signature: give one with --time-signature")
+        if self.end_on_tonic and self.tonic is None:
+            raise InputError("an ending on the tonic needs a key: give one with --key")
+
+    @property
+    def active(self) -> bool:
+        return bool(self.scale or self.pitch_range or self.whole_bars or self.end_on_tonic)
+
+    def describe(self) -> list[str]:
+        """One phrase per active constraint, for messages and reports."""
+        out = []
+        if self.scale is not None:
+            out.append(f"key {self.scale}")
+        if self.pitch_range is not None:
+            out.append(f"range {self.pitch_range}")
+        if self.whole_bars:
+            bars = f"whole bars of {_quarters(self.bar)}"
+            out.append(bars + (" (ties across bar lines allowed)" if self.ties else ""))
+        if self.end_on_tonic:
+            assert self.tonic is not None
+            out.append(f"ending on the tonic {self.tonic.tonic_name}")
+        return out
+
+    def without(self, names: Sequence[str]) -> Constraints:
+        """A copy with the named constraints (``key range bars tonic``) switched off."""
+        c = self
+        if "key" in names:
+            c = _replace(c, scale=None)
+        if "range" in names:
+            c = _replace(c, pitch_range=None)
+        if "bars" in names:
+            c = _replace(c, whole_bars=False)
+        if "tonic" in names:
+            c = _replace(c, end_on_tonic=False)
+        return c
+
+
+def _replace(c: Constraints, **changes: object) -> Constraints:
+    from dataclasses import replace
+
+    return replace(c, **changes)  # type: ignore[arg-type]
+
+
+def _quarters(length: Fraction | None) -> str:
+    if length is None:
+        return "?"
+    return f"{length} quarter{'s' if length != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class Length:
+    """How long to generate: ``notes`` new notes, or until time ``end`` (quarters from
+    the start of the melody, primer included): exactly one of them."""
+
+    notes: int | None = None
+    end: Fraction | None = None
+
+    def __post_init__(self) -> None:
+        if (self.notes is None) == (self.end is None):
+            raise InputError("give the length as a number of notes or of bars, not both")
+        if self.notes is not None and self.notes < 1:
+            raise InputError(f"the length must be at least 1 note, got {self.notes}")
+
+
+class Plan:
+    """The masks of one generation: which codes may come next, from any state.
+
+    Build it once per (vocabulary, constraints, length, primer duration); each
+    melody walks it with a :class:`Cursor`. Raises :class:`InputError` at once
+    when the constraints cannot all be met, naming the ones that conflict.
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        constraints: Constraints,
+        length: Length,
+        start: Fraction = Fraction(0),
+        *,
+        explain: bool = True,
+    ) -> None:
+        self.vocabulary = vocabulary
+        self.constraints = constraints
+        self.length = length
+        self.start = Fraction(start)
+        notes = [parse_code(c) for c in vocabulary.codes]
+        self.notes = notes
+        self.durations = [n.duration for n in notes]
+        static, final = _pitch_masks(notes, constraints)
+        self.static, self.final = static, final
+        bar = constraints.bar if constraints.whole_bars else None
+        self._bar = bar
+        values = [*self.durations, self.start]
+        if bar is not None:
+            values.append(bar)
+        if length.end is not None:
+            values.append(length.end)
+        grid = _grid(values)
+        self.grid = grid
+        self.units = np.array([int(d / grid) for d in self.durations], dtype=np.int64)
+        self.bar_units = int(bar / grid) if bar is not None else 0
+        self.start_units = int(self.start / grid)
+        self.end_units = None if length.end is None else int(length.end / grid)
+        if self.end_units is not None and self.end_units <= self.start_units:
+            raise InputError(
+                f"nothing to generate: the primer already lasts {self.start} quarters, "
+                f"up to the requested end at {length.end}"
+            )
+        self._feasible = self._solve()
+        if not self._start_feasible():
+            raise InputError(self._conflict_message() if explain else "infeasible")
+
+    # -- the dynamic programme ------------------------------------------------
+
+    def _legal(self, positions: np.ndarray) -> np.ndarray:
+        """``legal[c, i]``: code c may start at bar position ``positions[i]``."""
+        if self.bar_units == 0 or self.constraints.ties:
+            return np.ones((len(self.units), len(positions)), dtype=bool)
+        return positions[None, :] + self.units[:, None] <= self.bar_units
+
+    def _solve(self) -> np.ndarray:
+        if self.length.notes is not None:
+            return self._solve_notes(self.length.notes)
+        return self._solve_time()
+
+    def _solve_notes(self, n: int) -> np.ndarray:
+        """``feasible[k, p]``: k notes can still be generated from bar position p."""
+        size = max(self.bar_units, 1)
+        positions = np.arange(size)
+        legal = self._legal(positions)
+        nxt = (positions[None, :] + self.units[:, None]) % size
+        feasible = np.zeros((n + 1, size), dtype=bool)
+        if self.bar_units:
+            feasible[0, 0] = True
+        else:
+            feasible[0, :] = True
+        for k in range(1, n + 1):
+            allowed = (self.final if k == 1 else self.static)[:, None] & legal
+            feasible[k] = np.any(allowed & feasible[k - 1][nxt], axis=0)
+        self._legal_table, self._next = legal, nxt
+        return feasible
+
+    def _solve_time(self) -> np.ndarray:
+        """``feasible[t]``: the t time units left can be filled exactly."""
+        assert self.end_units is not None
+        total = self.end_units - self.start_units
+        feasible = np.zeros(total + 1, dtype=bool)
+        feasible[0] = True
+        for t in range(1, total + 1):
+            feasible[t] = bool(self._time_mask(t, feasible).any())
+        return feasible
+
+    def _time_mask(self, t: int, feasible: np.ndarray) -> np.ndarray:
+        assert self.end_units is not None
+        position = (self.end_units - t) % self.bar_units if self.bar_units else 0
+        legal = self._legal(np.array([position]))[:, 0]
+        units = self.units
+        inner = (units < t) & self.static & legal
+        inner[inner] &= feasible[t - units[inner]]
+        last = (units == t) & self.final & legal
+        return inner | last
+
+    def _start_feasible(self) -> bool:
+        pitched = np.array([n.pitch is not None for n in self.notes], dtype=bool)
+        if (self.constraints.scale or self.constraints.pitch_range) and not (
+            self.static & pitched
+        ).any():
+            return False  # nothing but rests: no melody
+        if self.length.notes is not None:
+            size = max(self.bar_units, 1)
+            return bool(self._feasible[self.length.notes, self.start_units % size])
+        return bool(self._feasible[-1])
+
+    def mask(self, done: int, elapsed_units: int) -> np.ndarray:
+        """The codes allowed after ``done`` generated notes, ``elapsed_units`` of time
+        (grid units from the melody start, primer included)."""
+        if self.length.notes is not None:
+            k = self.length.notes - done
+            size = max(self.bar_units, 1)
+            p = elapsed_units % size
+            allowed = (self.final if k == 1 else self.static) & self._legal_table[:, p]
+            return allowed & self._feasible[k - 1][self._next[:, p]]
+        assert self.end_units is not None
+        return self._time_mask(self.end_units - elapsed_units, self._feasible)
+
+    def cursor(self) -> Cursor:
+        return Cursor(self)
+
+    # -- explaining a conflict ------------------------------------------------------
+
+    def _conflict_message(self) -> str:
+        names = [
+            n
+            for n, on in (
+                ("key", self.constraints.scale is not None),
+                ("range", self.constraints.pitch_range is not None),
+                ("bars", self.constraints.whole_bars),
+                ("tonic", self.constraints.end_on_tonic),
+            )
+            if on
+        ]
+        culprit: Constraints | None = None
+        for size in range(1, len(names) + 1):
+            for subset in itertools.combinations(names, size):
+                trial = self.constraints.without([n for n in names if n not in subset])
+                try:
+                    Plan(self.vocabulary, trial, self.length, self.start, explain=False)
+                except InputError:
+                    culprit = trial
+                    break
+            if culprit is not None:
+                break
+        culprit = culprit or self.constraints
+        what = " and ".join(culprit.describe()) or "no constraint"
+        reason = _why(self, culprit)
+        return f"cannot generate: {what} {reason}"
+
+    def explain_static(self) -> str:
+        return _why(self, self.constraints)
+
+
+def _why(plan: Plan, c: Constraints) -> str:
+    static, final = _pitch_masks(plan.notes, c)
+    known = " ".join(plan.vocabulary.codes[:24]) + (" ..." if len(plan.vocabulary) > 24 else "")
+    pitched = np.array([n.pitch is not None for n in plan.notes], dtype=bool)
+    if not (static & pitched).any():
+        return f"leave none of the model's notes possible (it knows {known})"
+    if c.end_on_tonic and not final.any():
+        return "leave no final note possible: the model knows no untied note on the tonic there"
+    durations = sorted({plan.durations[i] for i in np.flatnonzero(static)}, reverse=True)
+    finals = sorted({plan.durations[i] for i in np.flatnonzero(final)}, reverse=True)
+    length = (
+        f"{plan.length.notes} note{'s' if plan.length.notes != 1 else ''}"
+        if plan.length.notes is not None
+        else f"{plan.length.end - plan.start} quarters"
+    )
+    text = (
+        f"cannot all hold for {length} from quarter {plan.start} of the melody: "
+        f"the durations left are {', '.join(str(d) for d in durations)} quarters"
+    )
+    if c.end_on_tonic:
+        text += f" (a final tonic note can last {', '.join(str(d) for d in finals)})"
+    if plan.length.notes is not None and c.whole_bars:
+        text += "; try another --length, or --bars"
+    return text
+
+
+def _pitch_masks(notes: Sequence[Note], c: Constraints) -> tuple[np.ndarray, np.ndarray]:
+    """(codes allowed anywhere, codes allowed as the last note)."""
+    static = np.ones(len(notes), dtype=bool)
+    for i, note in enumerate(notes):
+        if note.pitch is None:
+            continue
+        midi = note.pitch.midi
+        if c.scale is not None and not c.scale.contains(midi):
+            static[i] = False
+        if c.pitch_range is not None and not c.pitch_range.contains(midi):
+            static[i] = False
+    final = static.copy()
+    if c.end_on_tonic:
+        assert c.tonic is not None
+        tonic = c.tonic.tonic
+        for i, note in enumerate(notes):
+            if note.pitch is None or note.tie or note.pitch.midi % 12 != tonic:
+                final[i] = False
+    return static, final
+
+
+def _grid(values: Sequence[Fraction]) -> Fraction:
+    """The largest duration that divides every value (all durations are multiples of it)."""
+    fractions = [Fraction(v) for v in values if v != 0]
+    if not fractions:
+        return Fraction(1)
+    lcm_den = math.lcm(*(f.denominator for f in fractions))
+    gcd_num = math.gcd(*(int(f * lcm_den) for f in fractions))
+    return Fraction(gcd_num, lcm_den)
+
+
+class Cursor:
+    """One melody's walk through a :class:`Plan` (mutable, local to one generation)."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.done = 0
+        self.elapsed = plan.start_units
+
+    @property
+    def finished(self) -> bool:
+        if self.plan.length.notes is not None:
+            return self.done >= self.plan.length.notes
+        assert self.plan.end_units is not None
+        return self.elapsed >= self.plan.end_units
+
+    def mask(self) -> np.ndarray:
+        return self.plan.mask(self.done, self.elapsed)
+
+    def advance(self, index: int) -> None:
+        self.done += 1
+        self.elapsed += int(self.plan.units[index])
+
+
+def split_at_bar_lines(
+    notes: Sequence[Note], bar: Fraction, start: Fraction = Fraction(0)
+) -> list[Note]:
+    """Notes that cross a bar line, split there into tied notes of plain or dotted values
+    (rests into rests); ``start`` is the time of the first note."""
+    out: list[Note] = []
+    time = Fraction(start)
+    for note in notes:
+        end = time + note.duration
+        cuts = [time]
+        line = (time // bar + 1) * bar
+        while line < end:
+            cuts.append(line)
+            line += bar
+        cuts.append(end)
+        pieces: list[Fraction] = []
+        for a, b in itertools.pairwise(cuts):
+            pieces.extend(split_duration(b - a))
+        for j, piece in enumerate(pieces):
+            last = j == len(pieces) - 1
+            tie = note.tie if last else note.pitch is not None
+            out.append(Note(note.pitch, piece, tie))
+        time = end
+    return out

@@ -1,0 +1,195 @@
+"""Musical statistics of melodies, to set generated melodies beside their corpus.
+
+For a group of melodies (one generated melody, or all the training songs):
+
+- **pitch range**: lowest and highest pitch, and the span in semitones;
+- **pitch-class entropy**: the Shannon entropy in bits of the distribution of
+  pitch classes over the pitched notes (each note counts once, whatever its
+  duration); a melody using the 7 notes of a scale equally has log2(7) = 2.81;
+- **in-scale rate**: the fraction of pitched notes whose pitch class belongs to
+  the melody's scale (the key given, or the melody's own key);
+- **interval histogram**: how often each melodic interval in semitones occurs
+  between successive pitched notes (rests skipped; a tied continuation is not a
+  new note), with the mean absolute interval and the share of steps (|i| <= 2);
+- **repeated n-gram rate** for n = 4..8: the fraction of the melody's n-grams of
+  note codes that also occur in the training songs — how much is copied. For a
+  generated melody, the n-grams counted are those that end in the generated
+  part (so a continuation of the primer counts). For the training songs
+  themselves the rate is leave-one-out: the fraction of each song's n-grams
+  found in the *other* training songs (None with a single song), the level of
+  sharing a repertoire has with itself.
+
+Every function returns plain dicts of numbers and strings, ready for JSON.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from nabi_music.constraints import Scale
+from nabi_music.notes import Pitch, parse_code
+
+NGRAM_SIZES = (4, 5, 6, 7, 8)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One melody to describe: its codes, the scale to test against, and where the
+    generated part starts (0: all of it)."""
+
+    codes: tuple[str, ...]
+    scale: Scale | None = None
+    start: int = 0
+
+
+@dataclass
+class NgramIndex:
+    """The n-grams (n = 4..8) of the training songs' codes, with how many songs hold each."""
+
+    songs: int = 0
+    counts: dict[int, Counter[tuple[str, ...]]] = field(default_factory=dict)
+
+    @classmethod
+    def build(
+        cls, songs: Iterable[Sequence[str]], sizes: Sequence[int] = NGRAM_SIZES
+    ) -> NgramIndex:
+        index = cls(counts={n: Counter() for n in sizes})
+        for codes in songs:
+            index.songs += 1
+            for n in sizes:
+                index.counts[n].update(set(ngrams(codes, n)))
+        return index
+
+    def contains(self, gram: tuple[str, ...], exclude_own: bool = False) -> bool:
+        """True if a training song holds ``gram`` (another one than its own, with
+        ``exclude_own``, for a gram of a training song)."""
+        count = self.counts[len(gram)].get(gram, 0)
+        return count > (1 if exclude_own else 0)
+
+
+def ngrams(codes: Sequence[str], n: int, start: int = 0) -> list[tuple[str, ...]]:
+    """The n-grams of ``codes`` that end at index ``start`` or later."""
+    first = max(0, start - n + 1)
+    return [tuple(codes[i : i + n]) for i in range(first, len(codes) - n + 1)]
+
+
+def heard_pitches(codes: Sequence[str]) -> list[tuple[int, int]]:
+    """``(index, MIDI pitch)`` of each note one hears start: rests and tied
+    continuations of the same pitch are left out."""
+    notes = [parse_code(c) for c in codes]
+    out = []
+    for i, note in enumerate(notes):
+        if note.pitch is None:
+            continue
+        prev = notes[i - 1] if i else None
+        held = (
+            prev is not None
+            and prev.tie
+            and prev.pitch is not None
+            and prev.pitch.midi == note.pitch.midi
+        )
+        if not held:
+            out.append((i, note.pitch.midi))
+    return out
+
+
+def entropy_bits(counts: Iterable[int]) -> float:
+    """Shannon entropy in bits of a distribution given by counts."""
+    values = [c for c in counts if c > 0]
+    total = sum(values)
+    if total == 0:
+        return 0.0
+    return max(0.0, -sum(c / total * math.log2(c / total) for c in values))
+
+
+def describe(
+    samples: Sequence[Sample],
+    training: NgramIndex | None = None,
+    *,
+    leave_one_out: bool = False,
+) -> dict[str, object]:
+    """The statistics of a group of melodies, pooled over all their notes.
+
+    ``training``: the n-gram index for the repeated n-gram rate (left out, the
+    rates are None); ``leave_one_out``: the samples are the training songs
+    themselves (see the module docstring).
+    """
+    pitches: list[int] = []
+    pcs: Counter[int] = Counter()
+    in_scale = scaled = 0
+    intervals: Counter[int] = Counter()
+    notes = rests = 0
+    copied = {n: [0, 0] for n in NGRAM_SIZES}
+    for sample in samples:
+        codes = list(sample.codes)
+        part = codes[sample.start :]
+        notes += len(part)
+        rests += sum(1 for c in part if c.startswith("r"))
+        heard = heard_pitches(codes)
+        own = [m for i, m in heard if i >= sample.start]
+        pitches.extend(own)
+        pcs.update(m % 12 for m in own)
+        if sample.scale is not None:
+            scaled += len(own)
+            in_scale += sum(1 for m in own if sample.scale.contains(m))
+        # the interval into the first generated note (from the primer's last) counts
+        intervals.update(b - a for (_, a), (j, b) in itertools.pairwise(heard) if j >= sample.start)
+        if training is not None:
+            for n in NGRAM_SIZES:
+                grams = ngrams(codes, n, sample.start)
+                copied[n][0] += sum(1 for g in grams if training.contains(g, leave_one_out))
+                copied[n][1] += len(grams)
+    total_intervals = sum(intervals.values())
+    low, high = (min(pitches), max(pitches)) if pitches else (None, None)
+    repeated: dict[str, float | None] = {}
+    for n in NGRAM_SIZES:
+        hits, total = copied[n]
+        usable = training is not None and total > 0 and not (leave_one_out and training.songs < 2)
+        repeated[str(n)] = round(hits / total, 4) if usable else None
+    return {
+        "melodies": len(samples),
+        "notes": notes,
+        "rests": rests,
+        "pitched_notes": len(pitches),
+        "lowest": None if low is None else Pitch.from_midi(low).name,
+        "highest": None if high is None else Pitch.from_midi(high).name,
+        "lowest_midi": low,
+        "highest_midi": high,
+        "span_semitones": None if low is None or high is None else high - low,
+        "pitch_class_entropy_bits": round(entropy_bits(pcs.values()), 4),
+        "in_scale_rate": round(in_scale / scaled, 4) if scaled else None,
+        "intervals": {str(k): intervals[k] for k in sorted(intervals)},
+        "mean_abs_interval": (
+            round(sum(abs(k) * v for k, v in intervals.items()) / total_intervals, 3)
+            if total_intervals
+            else None
+        ),
+        "step_rate": (
+            round(sum(v for k, v in intervals.items() if abs(k) <= 2) / total_intervals, 4)
+            if total_intervals
+            else None
+        ),
+        "repeated_ngram_rate": repeated,
+    }
+
+
+def melody_stats(
+    codes: Sequence[str],
+    scale: Scale | None = None,
+    training: NgramIndex | None = None,
+    start: int = 0,
+) -> dict[str, object]:
+    """The statistics of one melody (its codes from ``start`` on; see :func:`describe`)."""
+    return describe([Sample(tuple(codes), scale, start)], training)
+
+
+def corpus_stats(
+    songs: Sequence[tuple[Sequence[str], Scale | None]], training: NgramIndex | None = None
+) -> dict[str, object]:
+    """The pooled statistics of training songs ``(codes, scale)``, n-gram rates leave-one-out."""
+    samples = [Sample(tuple(codes), scale) for codes, scale in songs]
+    return describe(samples, training, leave_one_out=True)

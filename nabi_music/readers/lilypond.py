@@ -41,7 +41,7 @@ from nabi_music.readers._common import (
     in_measures,
     read_text,
 )
-from nabi_music.readers.music21_bridge import merge_ties
+from nabi_music.readers.music21_bridge import merge_rests, merge_ties
 
 #: Contexts that are parts (one melody line each, chosen with ``part``).
 STAFF_CONTEXTS = {"Staff", "TabStaff", "RhythmicStaff", "VaticanaStaff", "MensuralStaff"}
@@ -360,7 +360,7 @@ class _Walker:
                 notes.append(Note(None, ev.start - cursor))
             notes.append(Note(ev.pitch, ev.duration, ev.tie and ev.pitch is not None))
             cursor = ev.start + ev.duration
-        return merge_ties(notes)
+        return merge_rests(merge_ties(notes))
 
     def _measure_numbers(self) -> Any:
         """A function: written time in quarters -> measure number (a pickup is measure 0)."""

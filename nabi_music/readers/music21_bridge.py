@@ -16,7 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody, Note, Pitch, duration_spelling, is_plain_duration
+from nabi_music.notes import (
+    Melody,
+    Note,
+    Pitch,
+    duration_spelling,
+    is_plain_duration,
+    split_duration,
+)
 from nabi_music.readers._common import (
     ReadOptions,
     Report,
@@ -29,6 +36,9 @@ from nabi_music.readers._common import (
 #: Finest duration grid kept from float quarter lengths: 64ths and triplets, quintuplets,
 #: septuplets of them.
 MAX_DENOMINATOR = 64 * 3 * 5 * 7
+
+#: Grid MIDI times are snapped to: 32nd notes (8 per quarter) and 16th triplets (6).
+MIDI_DIVISORS = (8, 6)
 
 #: File extension -> (music21 format name, what to call it in messages).
 FILE_FORMATS = {
@@ -46,8 +56,10 @@ def read_music21_file(path: Path, source: str, options: ReadOptions | None = Non
     from music21 import converter
 
     fmt, label = FILE_FORMATS[path.suffix.lower()]
+    # MIDI times snap to 32nd notes and 16th triplets (music21's default: 16ths, 8th triplets)
+    extra = {"quarterLengthDivisors": MIDI_DIVISORS} if fmt == "midi" else {}
     try:
-        parsed = converter.parseFile(path, format=fmt, forceSource=True)
+        parsed = converter.parseFile(path, format=fmt, forceSource=True, **extra)
     except Exception as err:
         raise InputError(
             f"{source}: cannot read as {label} ({describe(err)}); expected a valid {label} file"
@@ -285,6 +297,7 @@ def _notes(line: Any, log: _Log) -> list[Note]:
     chords: list[int | None] = []
     unpitched: list[int | None] = []
     overlaps: list[int | None] = []
+    visible_end = Fraction(0)
     for el in flat.notesAndRests:
         measure = getattr(el, "measureNumber", None)
         duration = to_fraction(el.quarterLength)
@@ -324,6 +337,11 @@ def _notes(line: Any, log: _Log) -> list[Note]:
             events.append(Note(None, offset - cursor))
         events.append(Note(pitch, duration, tie))
         cursor = offset + duration
+        if pitch is not None or not getattr(el.style, "hideObjectOnPrint", False):
+            visible_end = cursor
+    # hidden rests at the end only fill the last bar (music21 writes them so): not music
+    while events and events[-1].is_rest and cursor > visible_end:
+        cursor -= events.pop().duration
     if graces:
         log.add(f"dropped {len(graces)} grace note(s){in_measures(graces)} (no duration)")
     if chords:
@@ -332,7 +350,7 @@ def _notes(line: Any, log: _Log) -> list[Note]:
         log.add(f"replaced {len(unpitched)} unpitched note(s){in_measures(unpitched)} by rests")
     if overlaps:
         log.add(f"cut {len(overlaps)} overlapping note(s){in_measures(overlaps)} to keep one line")
-    return merge_ties(events)
+    return merge_rests(merge_ties(events))
 
 
 def _pitch(p: Any, log: _Log) -> Pitch:
@@ -355,9 +373,30 @@ def _mergeable(parts: list[Fraction]) -> bool:
     return any(not is_plain_duration(d) and duration_spelling(d)[2] == ratio for d in parts)
 
 
+def _is_binary(duration: Fraction) -> bool:
+    """A sum of binary note values down to a 64th (no tuplet in it)."""
+    return (duration * 16).denominator == 1
+
+
+def split_long_notes(notes: list[Note]) -> list[Note]:
+    """A note no one code holds but binary values can (``5/4``, MIDI has such notes)
+    becomes tied plain values, longest first (``c4~ c16``)."""
+    out: list[Note] = []
+    for n in notes:
+        if n.pitch is None or is_plain_duration(n.duration) or not _is_binary(n.duration):
+            out.append(n)
+            continue
+        parts = split_duration(n.duration)
+        out.extend(Note(n.pitch, d, tie=True) for d in parts[:-1])
+        out.append(Note(n.pitch, parts[-1], n.tie))
+    return out
+
+
 def merge_ties(notes: list[Note]) -> list[Note]:
     """Merge tied notes of one pitch into one note where one code can hold them;
-    otherwise keep them tied (``tie=True`` on all but the last). Broken ties are dropped."""
+    otherwise keep them tied (``tie=True`` on all but the last), as plain values where
+    binary values can hold them. Broken ties are dropped."""
+    notes = split_long_notes(notes)
     out: list[Note] = []
     group: list[Note] = []
 
@@ -386,6 +425,42 @@ def merge_ties(notes: list[Note]) -> list[Note]:
             out.append(n)
         else:
             group.append(n)
+    flush()
+    return out
+
+
+def merge_rests(notes: list[Note]) -> list[Note]:
+    """One rest for each run of rests, where one code holds it (``r8 r4`` -> ``r4.``);
+    a longer run of plain values becomes whole rests and the plain values of what is
+    left (``r1*2`` -> ``r1 r1``); runs with tuplet values are kept as they are.
+
+    Every format then gives the same codes for the same silence, whatever its bar
+    lines split it into (MusicXML and MIDI split rests at bar lines, MIDI has only gaps).
+    """
+    out: list[Note] = []
+    run: list[Note] = []
+
+    def flush() -> None:
+        if not run:
+            return
+        total = sum((n.duration for n in run), Fraction(0))
+        if is_plain_duration(total):
+            out.append(Note(None, total))
+        elif all(_is_binary(n.duration) for n in run):
+            while total > 4:
+                out.append(Note(None, Fraction(4)))
+                total -= 4
+            out.extend(Note(None, d) for d in split_duration(total))
+        else:
+            out.extend(run)
+        run.clear()
+
+    for n in notes:
+        if n.pitch is None:
+            run.append(n)
+            continue
+        flush()
+        out.append(n)
     flush()
     return out
 

@@ -1,7 +1,7 @@
-"""Writers: a Melody out to MIDI and LilyPond files, one module per format.
+"""Writers: a Melody out to MIDI, LilyPond and MusicXML files, one module per format.
 
-:func:`write` picks the writer from the file extension. pretty_midi is imported
-only when a MIDI file is written.
+:func:`write` picks the writer from the file extension. pretty_midi and music21 are
+imported only when a MIDI or MusicXML file is written.
 """
 
 from __future__ import annotations
@@ -15,11 +15,14 @@ from nabi_music.errors import InputError
 from nabi_music.notes import Melody
 from nabi_music.writers.lilypond import lilypond_source, write_lilypond
 from nabi_music.writers.midi import write_midi
+from nabi_music.writers.musicxml import write_musicxml
 
 WRITERS: dict[str, Callable[..., Path]] = {
     ".mid": write_midi,
     ".midi": write_midi,
     ".ly": write_lilypond,
+    ".musicxml": write_musicxml,
+    ".xml": write_musicxml,
 }
 
 
@@ -38,4 +41,4 @@ def write(melody: Melody, path: str | os.PathLike[str], **options: Any) -> Path:
     return writer(melody, path, **options)
 
 
-__all__ = ["WRITERS", "lilypond_source", "write", "write_lilypond", "write_midi"]
+__all__ = ["WRITERS", "lilypond_source", "write", "write_lilypond", "write_midi", "write_musicxml"]

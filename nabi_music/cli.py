@@ -21,6 +21,7 @@ from typing import Any
 from nabi_music.errors import InputError, NabiError, NabiWarning
 
 PRESET_NAMES = ("mlp", "lstm", "stateful-lstm", "stateful-lstm-2f")
+MAP_UNKNOWN = ("error", "nearest")
 
 
 XLA_FLAGS = "--xla_llvm_disable_expensive_passes=true"
@@ -59,13 +60,31 @@ def _show_warning(message: Any, category: type, *_: Any, **__: Any) -> None:
         _err(f"warning: {message}")
 
 
-def _read_one(path: str) -> Any:
+def _read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``read()`` keywords from ``--part`` and ``--no-repeats``."""
+    return {"part": getattr(args, "part", None), "repeats": not getattr(args, "no_repeats", False)}
+
+
+def _read_one(path: str, args: argparse.Namespace | None = None) -> Any:
     from nabi_music.readers import read
 
-    melodies = read(path)
+    melodies = read(path, **(_read_options(args) if args is not None else {}))
     if not melodies:
         raise InputError(f"{path}: no melody found")
     return melodies[0]
+
+
+def _check_out_dir(out: str) -> None:
+    """Refuse an output folder that cannot be made or written, before any work is done."""
+    path = Path(out)
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "is a file" if probe == path else f"cannot be made: {probe} is a file"
+        raise InputError(f"--out {out}: {what}; expected a folder to write into")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: cannot write into {probe} (permission denied)")
 
 
 def _progress_bar(label: str) -> Any:
@@ -101,9 +120,19 @@ def _progress_bar(label: str) -> Any:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from nabi_music.readers import read
+    from nabi_music.readers import read, read_report
 
-    melodies = read(args.file)
+    if args.summary:
+        from nabi_music.readers.summary import format_summary, summarize
+
+        found, skipped = read_report(args.file, **_read_options(args))
+        summary = summarize(found, skipped)
+        if args.json:
+            print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
+        else:
+            print("\n".join(format_summary(args.file, summary)))
+        return 0
+    melodies = read(args.file, **_read_options(args))
     if args.json:
         data = {
             "melodies": [
@@ -134,7 +163,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from nabi_music.readers import read
 
-    melodies = [m for path in args.scores for m in read(path)]
+    melodies = [m for path in args.scores for m in read(path, **_read_options(args))]
     _quiet_tensorflow()
     from nabi_music.bundle import save_bundle
     from nabi_music.experiment import choose_vocabulary, train_preset
@@ -170,13 +199,22 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
-    melody = _read_one(args.score)
+    melody = _read_one(args.score, args)
+    _check_out_dir(args.out)
     _quiet_tensorflow()
     from nabi_music.bundle import load_bundle
-    from nabi_music.experiment import predict
+    from nabi_music.experiment import map_unknown_codes, predict
     from nabi_music.song import song_name, write_prediction
 
     bundle = load_bundle(args.bundle)
+    unknown = bundle.vocabulary.unknown(melody.codes)
+    if unknown and args.map_unknown == "nearest":
+        melody, _ = map_unknown_codes(melody, bundle.vocabulary)
+    elif unknown:
+        raise InputError(
+            f"{args.score} holds codes the model never saw: {' '.join(dict.fromkeys(unknown))}; "
+            "use --map-unknown nearest to map each to the nearest code the model knows"
+        )
     prediction = predict(bundle, melody)
     name = bundle.config.preset
     folder = Path(args.out) / song_name(args.score) / name
@@ -190,7 +228,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 
 def cmd_song(args: argparse.Namespace) -> int:
-    melody = _read_one(args.score)
+    melody = _read_one(args.score, args)
+    _check_out_dir(args.out)
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     _quiet_tensorflow()
     from nabi_music.song import run_song, song_name
@@ -213,6 +252,7 @@ def cmd_song(args: argparse.Namespace) -> int:
             until_perfect=args.until_perfect,
             vocabulary=args.vocabulary,
             progress_for=progress_for,
+            media=_media_options(args),
         )
     finally:
         for bar in bars:
@@ -232,7 +272,34 @@ def cmd_song(args: argparse.Namespace) -> int:
     print("wrote:")
     for f in result.files:
         print(f"  {f}")
+    _print_media(result.media, result.timings)
     return 0
+
+
+def _media_options(args: argparse.Namespace) -> Any:
+    if args.no_media:
+        return None
+    from nabi_music.audio import instrument_program
+    from nabi_music.publish import MediaOptions
+
+    instrument_program(args.instrument)  # an unknown name fails before training
+    formats = ("pdf", "png", "svg") if args.svg else ("pdf", "png")
+    return MediaOptions(formats=formats, instrument=args.instrument)
+
+
+def _print_media(media: Any, timings: dict[str, float]) -> None:
+    if media is None:
+        return
+    for warning in media.warnings:
+        _err(f"warning: {warning}")
+    if media.audio_engine == "sine":
+        _err(f"warning: audio made by {media.audio_detail}")
+    elif media.audio_engine:
+        print(f"audio: {media.audio_detail}")
+    if timings:
+        print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    if media.report is not None:
+        print(f"report: {media.report}")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -251,6 +318,65 @@ def cmd_render(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_generate(args: argparse.Namespace) -> int:
+    from nabi_music.compose import (
+        FORMATS,
+        Request,
+        check_formats,
+        compose,
+        load_primer,
+        stats_table,
+        write_composition,
+    )
+    from nabi_music.sampling import Sampling
+
+    formats = check_formats(args.formats.split(",")) if args.formats else list(FORMATS)
+    if args.no_render:
+        formats = [f for f in formats if f not in ("pdf", "png")]
+    request = Request(
+        length=args.length,
+        bars=args.bars,
+        sampling=Sampling(args.temperature, args.top_k),
+        seed=args.seed,
+        count=args.count,
+        key=args.key,
+        pitch_range=args.range,
+        whole_bars=args.whole_bars,
+        ties=args.ties,
+        end_on_tonic=args.end_on_tonic,
+        time_signature=args.time_signature,
+    )
+    _quiet_tensorflow()
+    from nabi_music.bundle import load_bundle
+
+    bundle = load_bundle(args.bundle)
+    primer = load_primer(args.primer, bundle.config.window) if args.primer else None
+    composition = compose(bundle, request, primer)
+    written = write_composition(composition, args.out, formats, instrument=args.instrument)
+    sampling = request.sampling
+    print(
+        f"{composition.preset}: {len(composition.melodies)} "
+        f"{'melody' if len(composition.melodies) == 1 else 'melodies'}, seed {request.seed}, "
+        f"temperature {sampling.temperature:g}, top-k {sampling.top_k or '-'}; "
+        f"key {composition.key or '-'}, time {composition.time_signature or '-'}"
+    )
+    if composition.constraints:
+        print(f"constraints: {'; '.join(composition.constraints)}")
+    for g in composition.melodies:
+        print(f"melody {g.index} (primer: {g.primer.origin}): {' '.join(g.melody.codes)}")
+    print()
+    print(stats_table(composition))
+    print()
+    for note in written.notes:
+        _err(f"warning: {note}")
+    for skipped in written.skipped:
+        _err(f"skipped {skipped}")
+    print("wrote:")
+    for f in written.files:
+        print(f"  {f}")
+    return 0
+
+
 # --- the parser ---------------------------------------------------------------
 
 
@@ -263,11 +389,29 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def reading_options(p: argparse.ArgumentParser) -> None:
+        p.add_argument(
+            "--part",
+            help="the part (staff) to read: a number from 1 or a part name "
+            "(default: the first part with notes; its top voice)",
+        )
+        p.add_argument(
+            "--no-repeats",
+            action="store_true",
+            help="keep repeats in the written order (default: played out as heard)",
+        )
+
     p = sub.add_parser("inspect", help="print the melodies a score holds")
     p.add_argument(
         "file", help="a score: .ly .musicxml .xml .mxl .mid .midi .abc .txt or corpus:PATH"
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--summary",
+        action="store_true",
+        help="print figures: melodies read and skipped (and why), notes, codes, range",
+    )
+    reading_options(p)
     p.set_defaults(func=cmd_inspect)
 
     def training_options(p: argparse.ArgumentParser) -> None:
@@ -291,12 +435,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--preset", required=True, choices=PRESET_NAMES)
     p.add_argument("-o", "--output", help="bundle file to write (default PRESET.nabi)")
     training_options(p)
+    reading_options(p)
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("predict", help="predict a score with a trained bundle")
     p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")
     p.add_argument("score", help="the score whose melody to predict")
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    p.add_argument(
+        "--map-unknown",
+        choices=MAP_UNKNOWN,
+        default="error",
+        help="codes the model never saw: an error (default), or each mapped to the "
+        "nearest known code by pitch, then duration (with a warning listing them)",
+    )
+    reading_options(p)
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("song", help="the whole experiment on one melody (what `make song` runs)")
@@ -307,7 +460,20 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated presets (default {','.join(PRESET_NAMES)})",
     )
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    p.add_argument(
+        "--instrument",
+        default="piano",
+        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
+        "a General MIDI name or a program number 0-127",
+    )
+    p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
+    p.add_argument(
+        "--no-media",
+        action="store_true",
+        help="write only MIDI, LilyPond and the models: no engraving, audio or report page",
+    )
     training_options(p)
+    reading_options(p)
     p.set_defaults(func=cmd_song)
 
     p = sub.add_parser("render", help="engrave .ly files with LilyPond (PDF, PNG, SVG)")
@@ -326,6 +492,62 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=120.0, help="seconds before LilyPond is stopped"
     )
     p.set_defaults(func=cmd_render)
+    p = sub.add_parser(
+        "generate",
+        help="compose new melodies with a trained bundle (MIDI, LilyPond, PDF/PNG, MusicXML, WAV)",
+    )
+    p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")
+    p.add_argument(
+        "--primer",
+        metavar="SCORE|CODES",
+        help="a score (its first window of notes) or note codes such as 'g8 e8 e4 f8' "
+        "(default: the opening of a training song)",
+    )
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--length", type=int, metavar="N", help="new notes per melody (32)")
+    length.add_argument(
+        "--bars", type=int, metavar="B", help="new whole bars per melody (implies --whole-bars)"
+    )
+    p.add_argument(
+        "--temperature", type=float, default=1.0, help="sampling temperature; 0 = argmax (1)"
+    )
+    p.add_argument("--top-k", type=int, metavar="K", help="sample among the K likeliest codes")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--count", type=int, default=1, metavar="C", help="melodies (default 1)")
+    p.add_argument(
+        "--key",
+        nargs="?",
+        const="auto",
+        metavar="KEY",
+        help="keep to a key or scale: 'D major', 'a minor', 'E dorian', 'G pentatonic' "
+        "...; alone, the key of the primer or of the training melodies",
+    )
+    p.add_argument("--range", metavar="LOW..HIGH", help="pitch range: c,..c'' or C3..C6 or 48..84")
+    p.add_argument(
+        "--whole-bars",
+        action="store_true",
+        help="bars add up to the time signature and the melody ends on a bar line",
+    )
+    p.add_argument(
+        "--ties", action="store_true", help="with whole bars: notes may cross bar lines (tied)"
+    )
+    p.add_argument("--end-on-tonic", action="store_true", help="the last note is the key's tonic")
+    p.add_argument(
+        "--time-signature", metavar="N/D", help="metre (default: the primer's or the corpus')"
+    )
+    p.add_argument(
+        "--formats",
+        metavar="LIST",
+        help="comma-separated, from mid,ly,pdf,png,musicxml,wav (default all)",
+    )
+    p.add_argument("--no-render", action="store_true", help="no PDF/PNG engraving")
+    p.add_argument(
+        "--instrument", default="piano", help="General MIDI instrument of the WAV (piano)"
+    )
+    p.add_argument(
+        "--out", default="outputs/generated", help="output folder (default outputs/generated)"
+    )
+    p.set_defaults(func=cmd_generate)
     return parser
 
 

@@ -124,3 +124,49 @@ def predict(bundle: Bundle, melody: Melody) -> Prediction:
         one_step=compare(primer + decode(one), codes, window),
         full_song=compare(primer + decode(full), codes, window),
     )
+
+
+MAP_UNKNOWN = ("error", "nearest")
+
+
+def map_unknown_codes(melody: Melody, vocabulary: Vocabulary) -> tuple[Melody, dict[str, str]]:
+    """``melody`` with every code the vocabulary lacks replaced by the nearest known code:
+    nearest pitch first (a rest only by a rest, while the vocabulary has one), then nearest
+    duration (by ratio), then the same tie. Returns the new melody and the mapping, and
+    warns (:class:`NabiWarning`) listing the mappings."""
+    import math
+    import warnings
+
+    from nabi_music.errors import NabiWarning
+    from nabi_music.notes import parse_code
+
+    missing = vocabulary.unknown(melody.codes)
+    if not missing:
+        return melody, {}
+    known = [(code, parse_code(code)) for code in vocabulary.codes]
+    if not known:
+        raise InputError("the model knows no codes to map unknown codes to")
+
+    def distance(a: object, b: object) -> tuple[float, float, int]:
+        pa, pb = a.pitch, b.pitch  # type: ignore[attr-defined]
+        if (pa is None) != (pb is None):
+            pitch = 1000.0
+        else:
+            pitch = 0.0 if pa is None else abs(pa.midi - pb.midi)
+        ratio = abs(math.log2(b.duration / a.duration))  # type: ignore[attr-defined]
+        return pitch, ratio, int(a.tie != b.tie)  # type: ignore[attr-defined]
+
+    mapping = {}
+    for code in dict.fromkeys(missing):
+        note = parse_code(code)
+        mapping[code] = min(known, key=lambda kn: (*distance(note, kn[1]), kn[0]))[0]
+    listed = ", ".join(f"{a} -> {b}" for a, b in mapping.items())
+    where = melody.source or melody.title or "the melody"
+    warnings.warn(
+        f"{where}: mapped {len(mapping)} code(s) the model never saw to the nearest it knows: "
+        f"{listed}",
+        NabiWarning,
+        stacklevel=2,
+    )
+    codes = [mapping.get(c, c) for c in melody.codes]
+    return melody.with_notes([parse_code(c) for c in codes]), mapping

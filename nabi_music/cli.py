@@ -252,7 +252,6 @@ def cmd_song(args: argparse.Namespace) -> int:
             until_perfect=args.until_perfect,
             vocabulary=args.vocabulary,
             progress_for=progress_for,
-            media=_media_options(args),
         )
     finally:
         for bar in bars:
@@ -272,34 +271,7 @@ def cmd_song(args: argparse.Namespace) -> int:
     print("wrote:")
     for f in result.files:
         print(f"  {f}")
-    _print_media(result.media, result.timings)
     return 0
-
-
-def _media_options(args: argparse.Namespace) -> Any:
-    if args.no_media:
-        return None
-    from nabi_music.audio import instrument_program
-    from nabi_music.publish import MediaOptions
-
-    instrument_program(args.instrument)  # an unknown name fails before training
-    formats = ("pdf", "png", "svg") if args.svg else ("pdf", "png")
-    return MediaOptions(formats=formats, instrument=args.instrument)
-
-
-def _print_media(media: Any, timings: dict[str, float]) -> None:
-    if media is None:
-        return
-    for warning in media.warnings:
-        _err(f"warning: {warning}")
-    if media.audio_engine == "sine":
-        _err(f"warning: audio made by {media.audio_detail}")
-    elif media.audio_engine:
-        print(f"audio: {media.audio_detail}")
-    if timings:
-        print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
-    if media.report is not None:
-        print(f"report: {media.report}")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -315,65 +287,6 @@ def cmd_render(args: argparse.Namespace) -> int:
             _err(f"{rendered.source.name}: {warning}")
         for f in rendered.files:
             print(f"wrote {f}")
-    return 0
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    from nabi_music.compose import (
-        FORMATS,
-        Request,
-        check_formats,
-        compose,
-        load_primer,
-        stats_table,
-        write_composition,
-    )
-    from nabi_music.sampling import Sampling
-
-    formats = check_formats(args.formats.split(",")) if args.formats else list(FORMATS)
-    if args.no_render:
-        formats = [f for f in formats if f not in ("pdf", "png")]
-    request = Request(
-        length=args.length,
-        bars=args.bars,
-        sampling=Sampling(args.temperature, args.top_k),
-        seed=args.seed,
-        count=args.count,
-        key=args.key,
-        pitch_range=args.range,
-        whole_bars=args.whole_bars,
-        ties=args.ties,
-        end_on_tonic=args.end_on_tonic,
-        time_signature=args.time_signature,
-    )
-    _quiet_tensorflow()
-    from nabi_music.bundle import load_bundle
-
-    bundle = load_bundle(args.bundle)
-    primer = load_primer(args.primer, bundle.config.window) if args.primer else None
-    composition = compose(bundle, request, primer)
-    written = write_composition(composition, args.out, formats, instrument=args.instrument)
-    sampling = request.sampling
-    print(
-        f"{composition.preset}: {len(composition.melodies)} "
-        f"{'melody' if len(composition.melodies) == 1 else 'melodies'}, seed {request.seed}, "
-        f"temperature {sampling.temperature:g}, top-k {sampling.top_k or '-'}; "
-        f"key {composition.key or '-'}, time {composition.time_signature or '-'}"
-    )
-    if composition.constraints:
-        print(f"constraints: {'; '.join(composition.constraints)}")
-    for g in composition.melodies:
-        print(f"melody {g.index} (primer: {g.primer.origin}): {' '.join(g.melody.codes)}")
-    print()
-    print(stats_table(composition))
-    print()
-    for note in written.notes:
-        _err(f"warning: {note}")
-    for skipped in written.skipped:
-        _err(f"skipped {skipped}")
-    print("wrote:")
-    for f in written.files:
-        print(f"  {f}")
     return 0
 
 
@@ -460,18 +373,6 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated presets (default {','.join(PRESET_NAMES)})",
     )
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
-    p.add_argument(
-        "--instrument",
-        default="piano",
-        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
-        "a General MIDI name or a program number 0-127",
-    )
-    p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
-    p.add_argument(
-        "--no-media",
-        action="store_true",
-        help="write only MIDI, LilyPond and the models: no engraving, audio or report page",
-    )
     training_options(p)
     reading_options(p)
     p.set_defaults(func=cmd_song)
@@ -492,62 +393,6 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=float, default=120.0, help="seconds before LilyPond is stopped"
     )
     p.set_defaults(func=cmd_render)
-    p = sub.add_parser(
-        "generate",
-        help="compose new melodies with a trained bundle (MIDI, LilyPond, PDF/PNG, MusicXML, WAV)",
-    )
-    p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")
-    p.add_argument(
-        "--primer",
-        metavar="SCORE|CODES",
-        help="a score (its first window of notes) or note codes such as 'g8 e8 e4 f8' "
-        "(default: the opening of a training song)",
-    )
-    length = p.add_mutually_exclusive_group()
-    length.add_argument("--length", type=int, metavar="N", help="new notes per melody (32)")
-    length.add_argument(
-        "--bars", type=int, metavar="B", help="new whole bars per melody (implies --whole-bars)"
-    )
-    p.add_argument(
-        "--temperature", type=float, default=1.0, help="sampling temperature; 0 = argmax (1)"
-    )
-    p.add_argument("--top-k", type=int, metavar="K", help="sample among the K likeliest codes")
-    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--count", type=int, default=1, metavar="C", help="melodies (default 1)")
-    p.add_argument(
-        "--key",
-        nargs="?",
-        const="auto",
-        metavar="KEY",
-        help="keep to a key or scale: 'D major', 'a minor', 'E dorian', 'G pentatonic' "
-        "...; alone, the key of the primer or of the training melodies",
-    )
-    p.add_argument("--range", metavar="LOW..HIGH", help="pitch range: c,..c'' or C3..C6 or 48..84")
-    p.add_argument(
-        "--whole-bars",
-        action="store_true",
-        help="bars add up to the time signature and the melody ends on a bar line",
-    )
-    p.add_argument(
-        "--ties", action="store_true", help="with whole bars: notes may cross bar lines (tied)"
-    )
-    p.add_argument("--end-on-tonic", action="store_true", help="the last note is the key's tonic")
-    p.add_argument(
-        "--time-signature", metavar="N/D", help="metre (default: the primer's or the corpus')"
-    )
-    p.add_argument(
-        "--formats",
-        metavar="LIST",
-        help="comma-separated, from mid,ly,pdf,png,musicxml,wav (default all)",
-    )
-    p.add_argument("--no-render", action="store_true", help="no PDF/PNG engraving")
-    p.add_argument(
-        "--instrument", default="piano", help="General MIDI instrument of the WAV (piano)"
-    )
-    p.add_argument(
-        "--out", default="outputs/generated", help="output folder (default outputs/generated)"
-    )
-    p.set_defaults(func=cmd_generate)
     return parser
 
 

@@ -252,6 +252,7 @@ def cmd_song(args: argparse.Namespace) -> int:
             until_perfect=args.until_perfect,
             vocabulary=args.vocabulary,
             progress_for=progress_for,
+            media=_media_options(args),
         )
     finally:
         for bar in bars:
@@ -271,7 +272,34 @@ def cmd_song(args: argparse.Namespace) -> int:
     print("wrote:")
     for f in result.files:
         print(f"  {f}")
+    _print_media(result.media, result.timings)
     return 0
+
+
+def _media_options(args: argparse.Namespace) -> Any:
+    if args.no_media:
+        return None
+    from nabi_music.audio import instrument_program
+    from nabi_music.publish import MediaOptions
+
+    instrument_program(args.instrument)  # an unknown name fails before training
+    formats = ("pdf", "png", "svg") if args.svg else ("pdf", "png")
+    return MediaOptions(formats=formats, instrument=args.instrument)
+
+
+def _print_media(media: Any, timings: dict[str, float]) -> None:
+    if media is None:
+        return
+    for warning in media.warnings:
+        _err(f"warning: {warning}")
+    if media.audio_engine == "sine":
+        _err(f"warning: audio made by {media.audio_detail}")
+    elif media.audio_engine:
+        print(f"audio: {media.audio_detail}")
+    if timings:
+        print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    if media.report is not None:
+        print(f"report: {media.report}")
 
 
 def cmd_render(args: argparse.Namespace) -> int:
@@ -373,6 +401,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated presets (default {','.join(PRESET_NAMES)})",
     )
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    p.add_argument(
+        "--instrument",
+        default="piano",
+        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
+        "a General MIDI name or a program number 0-127",
+    )
+    p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
+    p.add_argument(
+        "--no-media",
+        action="store_true",
+        help="write only MIDI, LilyPond and the models: no engraving, audio or report page",
+    )
     training_options(p)
     reading_options(p)
     p.set_defaults(func=cmd_song)

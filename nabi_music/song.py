@@ -10,8 +10,9 @@ notes in red) and ``model.nabi``. Beside them: ``original.mid``,
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from nabi_music.bundle import Bundle, save_bundle
@@ -20,6 +21,7 @@ from nabi_music.experiment import DEFAULT_SEED, Prediction, choose_vocabulary, p
 from nabi_music.fileio import atomic_write, safe_name
 from nabi_music.notes import Melody
 from nabi_music.presets import preset
+from nabi_music.publish import MediaOptions, Published, publish_song
 from nabi_music.training import Progress
 from nabi_music.writers.lilypond import write_lilypond
 from nabi_music.writers.midi import write_midi
@@ -50,6 +52,9 @@ class SongResult:
     folder: Path
     presets: tuple[PresetResult, ...]
     files: tuple[Path, ...]
+    timings: dict[str, float] = field(default_factory=dict)
+    """Seconds spent per stage: train, predict, write (and render, synthesise, report)."""
+    media: Published | None = None
 
 
 def song_name(path: str | Path) -> str:
@@ -90,8 +95,13 @@ def run_song(
     until_perfect: bool = False,
     vocabulary: str = "data",
     progress_for: Callable[[str], Progress | None] | None = None,
+    media: MediaOptions | None = None,
 ) -> SongResult:
-    """Train every preset on ``melody`` and write its outputs under ``out_root/song``."""
+    """Train every preset on ``melody`` and write its outputs under ``out_root/song``.
+
+    With ``media``, also engrave, synthesise, plot and write the report page
+    (:func:`nabi_music.publish.publish_song`).
+    """
     configs = [preset(name).with_options(epochs=epochs, window=window) for name in presets]
     if not configs:
         raise InputError("no preset chosen; expected one or more of mlp, lstm, ...")
@@ -105,7 +115,9 @@ def run_song(
     vocab.encode(melody.codes, where=melody.source or "the melody")
     folder = Path(out_root) / song
     results = []
+    timings = dict.fromkeys(("train", "predict", "write"), 0.0)
     for config in configs:
+        start = time.perf_counter()
         bundle = train_preset(
             [melody],
             config,
@@ -114,12 +126,18 @@ def run_song(
             until_perfect=until_perfect,
             progress=progress_for(config.preset) if progress_for else None,
         )
+        timings["train"] += time.perf_counter() - start
+        start = time.perf_counter()
         prediction = predict(bundle, melody)
+        timings["predict"] += time.perf_counter() - start
+        start = time.perf_counter()
         preset_dir = folder / config.preset
         preset_dir.mkdir(parents=True, exist_ok=True)
         files = write_prediction(prediction, preset_dir, config.preset)
         files += (save_bundle(bundle, preset_dir / "model.nabi"),)
         results.append(PresetResult(config.preset, bundle, prediction, files))
+        timings["write"] += time.perf_counter() - start
+    start = time.perf_counter()
     folder.mkdir(parents=True, exist_ok=True)
     originals = (
         write_midi(melody, folder / "original.mid"),
@@ -135,10 +153,21 @@ def run_song(
     }
     with atomic_write(summary_path) as tmp:
         tmp.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    return SongResult(
+    timings["write"] += time.perf_counter() - start
+    result = SongResult(
         song=song,
         melody=melody,
         folder=folder,
         presets=tuple(results),
         files=(*originals, *(f for r in results for f in r.files), summary_path),
+        timings=timings,
+    )
+    if media is None:
+        return result
+    published = publish_song(result, media)
+    return replace(
+        result,
+        files=result.files + published.files,
+        timings={**timings, **published.timings},
+        media=published,
     )

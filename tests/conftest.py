@@ -25,3 +25,37 @@ g8 e8 e4 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
 @pytest.fixture
 def nabiya_codes() -> list[str]:
     return list(NABIYA)
+
+
+@pytest.fixture(scope="session")
+def small_song_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    """`nabi song` with everything it makes (scores, audio, plots, report page) on a
+    short training run of two presets: the song folder and what the command printed."""
+    import subprocess
+    import sys
+
+    out = tmp_path_factory.mktemp("small_song")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nabi_music.cli",
+            "song",
+            str(NABIYA_LY),
+            "--presets",
+            "mlp,stateful-lstm",
+            "--epochs",
+            "150",
+            "--instrument",
+            "violin",
+            "--svg",
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr
+    return out / "nabiya", result.stdout

@@ -1,0 +1,115 @@
+"""The report page in a real browser: headless Chromium (Debian's chromium and
+chromium-driver) driven by selenium. Every image and audio file the page
+references must load, and the page must log no console error.
+
+Skipped only where Chromium is not installed and this is not CI; in CI
+(``CI=true``) a missing browser fails the test (``.ci/run`` installs it).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required",
+    "--window-size=1280,1000",
+)
+
+
+def _find(*names: str) -> str | None:
+    for name in names:
+        path = shutil.which(name) or (
+            f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None
+        )
+        if path:
+            return path
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory):
+    chromium = _find("chromium", "chromium-browser", "google-chrome")
+    driver_path = _find("chromedriver")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.chrome.service import Service
+    except ImportError:
+        webdriver = None
+    missing = [
+        what
+        for what, have in (
+            ("chromium", chromium),
+            ("chromedriver", driver_path),
+            ("selenium", webdriver),
+        )
+        if not have
+    ]
+    if missing:
+        message = f"{', '.join(missing)} not installed (apt-get install chromium chromium-driver)"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"the browser test must run in CI: {message}")
+        pytest.skip(message)
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in CHROMIUM_FLAGS:
+        options.add_argument(flag)
+    options.add_argument(f"--user-data-dir={tmp_path_factory.mktemp('chromium-profile')}")
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(options=options, service=Service(executable_path=driver_path))
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+LOAD_STATE = """
+const images = [...document.images].map(img => ({
+  src: img.getAttribute('src'), done: img.complete, width: img.naturalWidth}));
+const audio = [...document.querySelectorAll('audio')].map(a => ({
+  src: a.getAttribute('src'), ready: a.readyState, duration: a.duration,
+  error: a.error ? a.error.code : null}));
+return {images, audio};
+"""
+
+
+def test_every_image_and_audio_file_loads_without_console_errors(browser, small_song_run) -> None:
+    folder, _ = small_song_run
+    page = (folder / "index.html").resolve()
+    browser.get(page.as_uri())
+    deadline = time.monotonic() + 30
+    while True:
+        state = browser.execute_script(LOAD_STATE)
+        pending = [a for a in state["audio"] if a["ready"] < 1 and a["error"] is None]
+        pending += [i for i in state["images"] if not i["done"]]
+        if not pending or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert browser.title.startswith("나비야")
+    assert len(state["images"]) == 7 and len(state["audio"]) == 5
+    for image in state["images"]:
+        assert image["done"] and image["width"] > 100, image
+    for clip in state["audio"]:
+        assert clip["error"] is None and clip["ready"] >= 1, clip
+        assert 10 < clip["duration"] < 30, clip  # the melody (19.2 s) and its release
+    # the scores are wide enough to read: at least 600 CSS pixels
+    widths = browser.execute_script(
+        "return [...document.images].map(i => i.getBoundingClientRect().width)"
+    )
+    assert min(widths) >= 600
+    errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
+    assert errors == []

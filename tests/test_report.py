@@ -1,0 +1,162 @@
+"""The report page and everything `nabi song` makes for it, from a short real run."""
+
+from __future__ import annotations
+
+import json
+import re
+import wave
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from nabi_music.plots import plot_histories
+from nabi_music.render import lilypond_version
+from nabi_music.report import PresetView, ReportData, ScoreView, report_html
+from nabi_music.training import History
+
+PRESETS = ("mlp", "stateful-lstm")
+
+
+class Page(HTMLParser):
+    """Every tag with its attributes, and the page's text."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+    def refs(self, tag: str, attr: str) -> list[str]:
+        return [str(a[attr]) for t, a in self.tags if t == tag and a.get(attr)]
+
+
+def parse(path: Path) -> Page:
+    page = Page()
+    page.feed(path.read_text(encoding="utf-8"))
+    return page
+
+
+def test_every_score_and_melody_is_rendered_and_synthesised(small_song_run) -> None:
+    folder, _ = small_song_run
+    lys = sorted(folder.rglob("*.ly"))
+    assert len(lys) == 1 + 2 * len(PRESETS)
+    for ly in lys:
+        for suffix in (".pdf", ".png", ".svg", ".mid", ".wav"):
+            assert ly.with_suffix(suffix).is_file(), ly.with_suffix(suffix)
+        with wave.open(str(ly.with_suffix(".wav"))) as w:
+            assert w.getframerate() == 44100 and w.getnframes() > 44100 * 10
+    leftovers = [p for p in folder.rglob("*") if p.name.startswith(".") or "cropped" in p.name]
+    assert leftovers == []
+
+
+def test_the_command_prints_stage_timings_audio_and_the_report_path(small_song_run) -> None:
+    folder, stdout = small_song_run
+    assert f"report: {folder / 'index.html'}" in stdout
+    assert "audio: TimGM6mb.sf2 SoundFont (midirenderer), Violin" in stdout
+    line = next(ln for ln in stdout.splitlines() if ln.startswith("seconds: "))
+    stages = re.findall(r"(\w+) (\d+\.\d)", line)
+    assert [s for s, _ in stages] == ["train", "predict", "write", "render", "synthesise", "report"]
+
+
+def test_history_holds_every_epoch(small_song_run) -> None:
+    folder, _ = small_song_run
+    history = json.loads((folder / "history.json").read_text(encoding="utf-8"))
+    assert list(history) == list(PRESETS)
+    for figures in history.values():
+        assert len(figures["loss"]) == len(figures["accuracy"]) == 150
+        assert all(v > 0 for v in figures["loss"])
+
+
+def test_the_page_links_only_files_that_exist_beside_it(small_song_run) -> None:
+    folder, _ = small_song_run
+    page = parse(folder / "index.html")
+    images = page.refs("img", "src")
+    audio = page.refs("audio", "src")
+    links = page.refs("a", "href")
+    # the original, two scores per preset, and the two plots
+    assert len(images) == 1 + 2 * len(PRESETS) + 2
+    assert len(audio) == 1 + 2 * len(PRESETS)
+    assert "loss.png" in images and "accuracy.png" in images
+    for ref in images + audio + links:
+        if ref.startswith("#"):
+            continue
+        assert not re.match(r"^[a-z]+:|^/", ref), ref  # relative: no network, no absolute path
+        assert (folder / ref).is_file(), ref
+    assert all(ref.endswith(".wav") for ref in audio)
+    assert not any(t in ("script", "link", "iframe") for t, _ in page.tags)
+
+
+def test_the_page_shows_the_table_the_wrong_notes_and_the_facts(small_song_run) -> None:
+    folder, _ = small_song_run
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    text = " ".join(" ".join(parse(folder / "index.html").text).split())
+    summary = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+    for name, figures in summary["presets"].items():
+        row = re.search(rf">{re.escape(name)}</a></th>(.*?)</tr>", html)
+        assert row is not None, name
+        assert f"<td>{figures['one_step_accuracy']:.0%}</td>" in row.group(1)
+        assert f"<td>{figures['full_song_accuracy']:.0%}</td>" in row.group(1)
+    assert "나비야" in text
+    # every wrong note of mlp's full song is listed with the code that was expected
+    ly = (folder / "mlp" / "full_song.ly").read_text(encoding="utf-8")
+    expected_in_score = re.findall(r'\\with-color #red \\teeny "([^"]+)"', ly)
+    cells = re.findall(r"<td class=expected>([^<]+)</td>", html)
+    assert expected_in_score and len(cells) >= len(expected_in_score)
+    for fact in ("seed 1", "window 4 notes", "LilyPond " + lilypond_version(), "TensorFlow 2."):
+        assert fact in text.replace(" :", ":"), fact
+    assert re.search(r"music21 \d+\.\d", text)
+    assert "Violin, 44.1 kHz WAV" in text
+
+
+def test_plots_are_labelled_pngs_with_a_line_per_preset(small_song_run) -> None:
+    folder, _ = small_song_run
+    for name in ("loss.png", "accuracy.png"):
+        with Image.open(folder / name) as im:
+            assert im.size == (800, 450)
+            rgb = np.asarray(im.convert("RGB")).astype(int)
+        # matplotlib's first two colours (blue, orange) are both drawn
+        blue = (abs(rgb - (31, 119, 180)).sum(axis=2) < 40).sum()
+        orange = (abs(rgb - (255, 127, 14)).sum(axis=2) < 40).sum()
+        assert blue > 200 and orange > 200, name
+
+
+def test_plotting_leaves_matplotlib_settings_alone(tmp_path: Path) -> None:
+    import matplotlib
+
+    before = dict(matplotlib.rcParams)
+    history = History(loss=(2.0, 1.0, 0.5), accuracy=(0.2, 0.5, 0.9))
+    plot_histories({"mlp": history}, tmp_path, title="나비야")
+    assert dict(matplotlib.rcParams) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["accuracy.png", "loss.png"]
+
+
+def test_every_text_is_escaped() -> None:
+    evil = '<script>alert("x")</script>'
+    data = ReportData(
+        title=evil,
+        song="s",
+        notes=5,
+        original=ScoreView(evil, evil, image='a".png', audio="b<.wav", wrong=((1, evil, evil),)),
+        presets=(PresetView(evil, 0.5, 0.25, 3, 1.0),),
+        plots=((evil, "loss.png"),),
+        facts=((evil, evil),),
+    )
+    html = report_html(data)
+    assert "<script>" not in html
+    assert "&lt;script&gt;" in html
+    assert 'src="a&quot;.png"' in html and 'src="b&lt;.wav"' in html
+
+
+@pytest.mark.parametrize("name", ["index.html"])
+def test_the_page_is_utf8_with_a_doctype(small_song_run, name: str) -> None:
+    folder, _ = small_song_run
+    html = (folder / name).read_text(encoding="utf-8")
+    assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html

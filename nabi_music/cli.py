@@ -201,6 +201,8 @@ def cmd_train(args: argparse.Namespace) -> int:
 def cmd_predict(args: argparse.Namespace) -> int:
     melody = _read_one(args.score, args)
     _check_out_dir(args.out)
+    if not Path(args.bundle).is_file():
+        raise InputError(f"{args.bundle}: no such bundle file")
     _quiet_tensorflow()
     from nabi_music.bundle import load_bundle
     from nabi_music.experiment import map_unknown_codes, predict

@@ -68,7 +68,11 @@ def build_model(
 
 
 def build_corpus_model(
-    config: ModelConfig, n_classes: int, seed: int, n_heads: tuple[int, int] | None = None
+    config: ModelConfig,
+    n_classes: int,
+    seed: int,
+    n_heads: tuple[int, int] | None = None,
+    sequences: bool = False,
 ) -> keras.Model:
     """Embedding (or features) -> ``layers`` LSTM or GRU layers with dropout -> softmax head(s).
 
@@ -77,6 +81,11 @@ def build_corpus_model(
     (two heads; the model then returns ``[pitch_probs, duration_probs]``). The
     embedding has ``n_classes + 1`` rows: the last is the start symbol. Dropout
     layers draw from seeded generators.
+
+    ``sequences``: the training twin, with the same layers and weights, that
+    predicts the next note after every position of the window (the last layer
+    returns sequences and the heads apply to each step), so that one window
+    trains on every note it holds; its weights load into the window model.
     """
     import keras
 
@@ -99,7 +108,7 @@ def build_corpus_model(
             x = keras.layers.Dropout(config.dropout, seed=rng(10 + 3 * k), name=f"dropout_{k}")(x)
         x = cell(
             config.units,
-            return_sequences=k < config.layers,
+            return_sequences=sequences or k < config.layers,
             kernel_initializer=keras.initializers.GlorotUniform(seed=rng(8 + 3 * k)),
             recurrent_initializer=keras.initializers.Orthogonal(seed=rng(9 + 3 * k)),
             name=f"rnn_{k}",

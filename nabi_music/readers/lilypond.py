@@ -138,7 +138,10 @@ def check_brackets(text: str, source: str) -> None:
     line = 0
     for line, block in enumerate(doc, start=1):
         for token in doc.tokens(block):
-            mark = _BRACKETS.get(type(token).__name__)
+            kind = type(token).__name__
+            mark = _BRACKETS.get(kind)
+            if kind == "Unparsed" and token in _CLOSES:
+                mark = str(token)  # a closer python-ly could not place: nothing is open
             if mark is None:
                 continue
             col = token.pos + 1

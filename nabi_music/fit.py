@@ -1,0 +1,303 @@
+"""Corpus training: windows streamed through ``tf.data`` into Keras ``fit``.
+
+The tutorial's presets train with the compiled loop of :mod:`nabi_music.training`;
+corpus presets (many songs, an embedding, stacked layers, early stopping) train
+here instead:
+
+- windows never cross songs; for presets with the start symbol every note of a
+  song is a target, its window left-padded with the start symbol;
+- the training windows are shuffled by ``tf.data`` with the seed, batched, and
+  turned into features in the pipeline (prefetched while the model trains);
+- Keras ``fit`` trains, with the validation songs' loss after each epoch, and
+  ``EarlyStopping`` on it keeps the weights of the best epoch;
+- ``strategy``: ``default`` (one device), ``mirrored`` (``MirroredStrategy``
+  over the local devices) or ``multi-worker`` (``MultiWorkerMirroredStrategy``,
+  configured by the ``TF_CONFIG`` environment variable).
+
+Randomness comes from the seed alone: initial weights (seeded initializers),
+dropout (seeded generators) and the shuffling (the ``tf.data`` shuffle seed).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from nabi_music.bundle import Bundle, library_versions, training_meta
+from nabi_music.encoding import Factors, Vocabulary, feature_table, start_row
+from nabi_music.errors import InputError
+from nabi_music.notes import Melody
+from nabi_music.presets import ModelConfig
+from nabi_music.training import History
+
+STRATEGIES = ("default", "mirrored", "multi-worker")
+
+FitProgress = Callable[[int, int, dict[str, float]], None]
+"""``progress(epochs_done, epochs_total, logs)``; ``logs`` holds ``loss`` and ``val_loss``."""
+
+
+def _name(melody: Melody, k: int) -> str:
+    return f"{melody.source or 'melody'} ({melody.title or f'melody {k + 1}'})"
+
+
+def encode_songs(melodies: Sequence[Melody], vocabulary: Vocabulary) -> list[np.ndarray]:
+    """Each melody's vocabulary indices (an unknown code is an InputError naming it)."""
+    return [vocabulary.encode(m.codes, where=_name(m, k)) for k, m in enumerate(melodies)]
+
+
+@dataclass(frozen=True)
+class Chunks:
+    """Windows of ``window`` inputs, each with the next note after every position.
+
+    ``inputs[i, t]`` is followed by ``targets[i, t]``; ``weights[i, t]`` is 1 for the
+    targets that count (each note of each song exactly once, with at least half a
+    window of context or its whole song so far), 0 for the start padding and repeats.
+    """
+
+    inputs: np.ndarray  # (n, window) int32
+    targets: np.ndarray  # (n, window) int32
+    weights: np.ndarray  # (n, window) float32
+
+    def __len__(self) -> int:
+        return len(self.inputs)
+
+    @property
+    def notes(self) -> int:
+        return int(self.weights.sum())
+
+
+def song_chunks(sequences: Sequence[np.ndarray], window: int, start: int) -> Chunks:
+    """The chunks of every song (never across songs), ``start`` being the start symbol.
+
+    Each song is left-padded with ``window`` start symbols; chunks end every half
+    window from the song's last note back to its first, so every note is a target
+    with the same context the window model sees when it predicts.
+    """
+    half = max(window // 2, 1)
+    inputs, targets, weights = [], [], []
+    for seq in sequences:
+        if not len(seq):
+            continue
+        padded = np.concatenate([np.full(window, start, np.int32), np.asarray(seq, np.int32)])
+        end = len(padded) - 1  # index of the chunk's last target
+        while end >= window:
+            idx = np.arange(end - window + 1, end + 1)
+            last_chunk = end - half < window
+            w = (idx >= window) & ((idx > end - half) | last_chunk)
+            inputs.append(padded[idx - 1])
+            targets.append(np.where(w, padded[idx], 0))  # padding: any class, weight 0
+            weights.append(w.astype(np.float32))
+            end -= half
+    if not inputs:
+        raise InputError("no note to train on")
+    return Chunks(np.stack(inputs), np.stack(targets), np.stack(weights))
+
+
+def model_table(vocabulary: Vocabulary, config: ModelConfig) -> np.ndarray:
+    """Features of every index the model reads (with the start symbol's row where used)."""
+    table = feature_table(vocabulary, config.encoding)
+    return start_row(table) if config.start_padded else table
+
+
+def make_dataset(
+    chunks: Chunks,
+    table: np.ndarray,
+    batch_size: int,
+    *,
+    shuffle_seed: int | None = None,
+    factors: Factors | None = None,
+) -> Any:
+    """A ``tf.data`` pipeline of ``(features, targets, weights)`` batches.
+
+    Chunks travel as indices; the feature lookup runs in the pipeline. With
+    ``factors`` the targets and weights are ``(pitch, duration)`` pairs for a
+    two-head model. ``shuffle_seed`` shuffles the whole set anew each epoch.
+    """
+    import tensorflow as tf
+
+    ds = tf.data.Dataset.from_tensor_slices((chunks.inputs, chunks.targets, chunks.weights))
+    if shuffle_seed is not None:
+        ds = ds.shuffle(len(chunks), seed=shuffle_seed, reshuffle_each_iteration=True)
+    ds = ds.batch(batch_size)
+    table_t = tf.constant(table, dtype=tf.float32)
+    if factors is None:
+
+        def features(x: Any, y: Any, w: Any) -> tuple[Any, Any, Any]:
+            return tf.gather(table_t, x), y, w
+
+    else:
+        pitch_of = tf.constant(factors.pitch_of)
+        duration_of = tf.constant(factors.duration_of)
+
+        def features(x: Any, y: Any, w: Any) -> tuple[Any, Any, Any]:
+            targets = (tf.gather(pitch_of, y), tf.gather(duration_of, y))
+            return tf.gather(table_t, x), targets, (w, w)
+
+    ds = ds.map(features, num_parallel_calls=tf.data.AUTOTUNE)
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    options.deterministic = True
+    return ds.with_options(options).prefetch(tf.data.AUTOTUNE)
+
+
+def make_strategy(name: str) -> Any:
+    """The ``tf.distribute`` strategy named ``default``, ``mirrored`` or ``multi-worker``."""
+    import tensorflow as tf
+
+    if name == "default":
+        return tf.distribute.get_strategy()
+    if name == "mirrored":
+        return tf.distribute.MirroredStrategy()
+    if name == "multi-worker":
+        return tf.distribute.MultiWorkerMirroredStrategy()
+    raise InputError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
+
+
+def compile_model(model: Any, config: ModelConfig, jit_compile: bool | str = "auto") -> None:
+    import keras
+
+    optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=1.0)
+
+    def loss() -> Any:
+        # the mean over the targets that count (weight 1), not over the padding too
+        return keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight")
+
+    if config.heads == "two":
+        model.compile(
+            optimizer=optimizer,
+            loss=[loss(), loss()],
+            weighted_metrics=[["accuracy"], ["accuracy"]],
+            jit_compile=jit_compile,
+        )
+    else:
+        model.compile(
+            optimizer=optimizer, loss=loss(), weighted_metrics=["accuracy"], jit_compile=jit_compile
+        )
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """Every epoch's Keras logs, and the epoch whose weights were kept."""
+
+    logs: dict[str, tuple[float, ...]]
+    best_epoch: int
+    seconds: float
+    notes: int
+    notes_per_second: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "logs": {k: list(v) for k, v in self.logs.items()},
+            "best_epoch": self.best_epoch,
+            "seconds": self.seconds,
+            "notes": self.notes,
+            "notes_per_second": self.notes_per_second,
+        }
+
+
+def fit_corpus(
+    train: Sequence[Melody],
+    validation: Sequence[Melody],
+    config: ModelConfig,
+    *,
+    vocabulary: Vocabulary | None = None,
+    seed: int = 1,
+    epochs: int | None = None,
+    strategy: str = "default",
+    progress: FitProgress | None = None,
+    meta: dict[str, Any] | None = None,
+) -> tuple[Bundle, FitReport]:
+    """Train a stateless preset on ``train`` songs with early stopping on ``validation``.
+
+    ``vocabulary`` defaults to the codes of both sets; pass the whole corpus's
+    so that held-out songs can be scored. Returns the bundle with the best
+    epoch's weights and the report of the run (also kept in ``bundle.meta["fit"]``).
+    """
+    import keras
+
+    from nabi_music.models import build_corpus_model
+
+    if not (config.corpus and config.start_padded):
+        raise InputError(
+            f"{config.preset} is one of the tutorial's presets (trained by its own loop); "
+            "corpus training takes the corpus presets (corpus-lstm, corpus-gru, corpus-lstm-2heads)"
+        )
+    if not train or not validation:
+        raise InputError("corpus training needs training songs and validation songs")
+    vocabulary = vocabulary or Vocabulary.from_melodies([*train, *validation])
+    n_classes = len(vocabulary)
+    factors = Factors.of(vocabulary) if config.heads == "two" else None
+    n_heads = (len(factors.pitches), len(factors.durations)) if factors else None
+    table = model_table(vocabulary, config)
+    train_chunks = song_chunks(encode_songs(train, vocabulary), config.window, n_classes)
+    val_chunks = song_chunks(encode_songs(validation, vocabulary), config.window, n_classes)
+    train_ds = make_dataset(
+        train_chunks, table, config.batch_size, shuffle_seed=seed, factors=factors
+    )
+    val_ds = make_dataset(val_chunks, table, config.batch_size, factors=factors)
+
+    chosen = make_strategy(strategy)
+    with chosen.scope():
+        trainer = build_corpus_model(config, n_classes, seed, n_heads=n_heads, sequences=True)
+        compile_model(trainer, config, jit_compile="auto" if strategy == "default" else False)
+
+    total = epochs or config.epochs
+    callbacks: list[Any] = [
+        keras.callbacks.EarlyStopping(
+            monitor="val_loss",
+            patience=config.patience or total,
+            restore_best_weights=True,
+        )
+    ]
+    if progress is not None:
+
+        class _Progress(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+                progress(epoch + 1, total, {k: float(v) for k, v in (logs or {}).items()})
+
+        callbacks.append(_Progress())
+
+    start = time.perf_counter()
+    result = trainer.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=total,
+        callbacks=callbacks,
+        verbose=0,
+        shuffle=False,  # tf.data shuffles, with the seed
+    )
+    seconds = time.perf_counter() - start
+    model = build_corpus_model(config, n_classes, seed, n_heads=n_heads)
+    model.set_weights(trainer.get_weights())  # the best epoch's (restored by EarlyStopping)
+    logs = {k: tuple(float(v) for v in vs) for k, vs in result.history.items()}
+    val_loss = logs["val_loss"]
+    best = int(np.argmin(val_loss))
+    accuracy = logs.get("accuracy") or logs.get("pitch_accuracy") or ()
+    report = FitReport(
+        logs=logs,
+        best_epoch=best + 1,
+        seconds=seconds,
+        notes=train_chunks.notes,
+        notes_per_second=train_chunks.notes * len(val_loss) / seconds,
+    )
+    history = History(
+        loss=logs["loss"],
+        accuracy=tuple(accuracy),
+        seconds=seconds,
+        stopped_early=len(val_loss) < total,
+    )
+    bundle = Bundle(
+        model=model,
+        vocabulary=vocabulary,
+        config=config,
+        seed=seed,
+        history=history,
+        trained_on=tuple(dict.fromkeys(m.source for m in train)),
+        versions=library_versions(),
+        meta={**training_meta(train), **(meta or {}), "fit": report.to_dict()},
+    )
+    return bundle, report

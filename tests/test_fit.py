@@ -1,0 +1,112 @@
+"""Corpus training with tf.data and Keras fit on 20 real tunes: the validation loss
+falls, the best epoch is kept, bundles reload, the NumPy runner equals Keras, and the
+held-out figures beat the n-gram's first guess."""
+
+import numpy as np
+import pytest
+from conftest import ROOT
+
+from nabi_music.bundle import load_bundle, save_bundle
+from nabi_music.corpus import read_corpus, split_songs, take
+from nabi_music.crossval import CorpusOptions, prepare, run_split, score_network
+from nabi_music.encoding import Factors, Vocabulary
+from nabi_music.errors import InputError
+from nabi_music.fit import fit_corpus, make_dataset, model_table, song_chunks
+from nabi_music.presets import preset
+
+KINDER_20 = ROOT / "tests" / "data" / "kinder_20.abc"
+
+
+@pytest.fixture(scope="module")
+def kinder():
+    return read_corpus([str(KINDER_20)])
+
+
+def small(name: str, **options):
+    return preset(name).with_options(
+        units=32, embedding=8, window=12, batch_size=16, **{"epochs": 6, **options}
+    )
+
+
+def test_the_pipeline_batches_shuffled_by_the_seed(kinder):
+    vocabulary = Vocabulary.from_melodies(kinder)
+    config = small("corpus-lstm")
+    chunks = song_chunks(
+        [vocabulary.encode(m.codes) for m in kinder], config.window, len(vocabulary)
+    )
+    table = model_table(vocabulary, config)
+
+    def first_batch(seed):
+        x, y, w = next(iter(make_dataset(chunks, table, 16, shuffle_seed=seed)))
+        return np.asarray(x), np.asarray(y), np.asarray(w)
+
+    a, b, c = first_batch(1), first_batch(1), first_batch(2)
+    assert a[0].shape == (16, 12, 1) and a[1].shape == (16, 12)
+    assert np.array_equal(a[0], b[0]) and not np.array_equal(a[0], c[0])
+    assert a[0].max() == len(vocabulary)  # the start symbol pads song starts
+    factors = Factors.of(vocabulary)
+    _, (p, d), (wp, wd) = next(iter(make_dataset(chunks, table, 4, factors=factors)))
+    y = chunks.targets[:4]
+    assert np.array_equal(np.asarray(wp), chunks.weights[:4]) and np.array_equal(wp, wd)
+    assert np.array_equal(np.asarray(p), factors.pitch_of[y])
+    assert np.array_equal(np.asarray(d), factors.duration_of[y])
+
+
+def test_tutorial_presets_are_refused(kinder):
+    with pytest.raises(InputError, match="tutorial"):
+        fit_corpus(kinder[:2], kinder[2:3], preset("stateful-lstm"))
+
+
+@pytest.mark.slow
+def test_corpus_lstm_learns_keeps_the_best_epoch_and_reloads(kinder, tmp_path):
+    split = split_songs(len(kinder), seed=1)
+    vocabulary = Vocabulary.from_melodies(kinder)
+    seen = []
+    config = small("corpus-lstm", epochs=12, patience=2, learning_rate=0.01)
+    bundle, report = fit_corpus(
+        take(kinder, split.train),
+        take(kinder, split.validation),
+        config,
+        vocabulary=vocabulary,
+        seed=3,
+        progress=lambda done, total, logs: seen.append((done, total, logs["val_loss"])),
+    )
+    val = report.logs["val_loss"]
+    assert [s[0] for s in seen] == list(range(1, len(val) + 1)) and seen[0][1] == 12
+    assert val[report.best_epoch - 1] == min(val) < val[0]
+    assert report.logs["loss"][-1] < report.logs["loss"][0]
+    assert bundle.history.stopped_early == (len(val) < 12)
+    if bundle.history.stopped_early:
+        assert len(val) == report.best_epoch + 2
+    # the kept weights are the best epoch's: their loss on the validation songs is its val_loss
+    scores = score_network(bundle, take(kinder, split.validation))
+    assert scores.bits * np.log(2) == pytest.approx(min(val), rel=0.05)
+    assert bundle.meta["fit"]["best_epoch"] == report.best_epoch
+    assert len(bundle.meta["songs"]) == len(split.train)
+
+    path = save_bundle(bundle, tmp_path / "corpus.nabi")
+    again = load_bundle(path)
+    assert again.config == config and again.vocabulary == vocabulary
+    assert again.meta["fit"]["logs"]["val_loss"] == list(val)
+    x = again.table[np.random.default_rng(0).integers(0, len(vocabulary), (5, 12))]
+    logits, _ = again.runner()(x)
+    keras_probs = np.asarray(again.model(x))
+    got = np.exp(logits - logits.max(1, keepdims=True))
+    np.testing.assert_allclose(got / got.sum(1, keepdims=True), keras_probs, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_two_heads_and_gru_train_and_score_beside_the_ngram(kinder):
+    melodies = prepare(kinder, CorpusOptions(normalize_key=True))
+    options = CorpusOptions(normalize_key=True, ngram_order=2)
+    split = split_songs(len(melodies), seed=2)
+    for name in ("corpus-lstm-2heads", "corpus-gru"):
+        result = run_split(melodies, split, small(name, epochs=4), options, seed=1)
+        for scores in (result.model, result.ngram):
+            assert scores.songs == 2 and scores.notes == sum(
+                len(melodies[i].notes) for i in split.test
+            )
+            assert 0 < scores.pitch_bits < scores.bits < np.log2(len(result.bundle.vocabulary))
+            assert 0 <= scores.top1 <= scores.top3 <= 1
+        assert result.bundle.meta["corpus_options"]["normalize_key"] is True
+        assert result.report.logs["val_loss"][-1] < result.report.logs["val_loss"][0]

@@ -254,6 +254,8 @@ class Constraints:
     ties: bool = False
     end_on_tonic: bool = False
     tonic: Scale | None = None
+    metre: str | None = None
+    """The time signature's text, for messages (``3/4``)."""
 
     def __post_init__(self) -> None:
         if self.whole_bars and (self.bar is None or self.bar <= 0):
@@ -273,7 +275,7 @@ class Constraints:
         if self.pitch_range is not None:
             out.append(f"range {self.pitch_range}")
         if self.whole_bars:
-            bars = f"whole bars of {_quarters(self.bar)}"
+            bars = f"whole bars of {self.metre or _quarters(self.bar)}"
             out.append(bars + (" (ties across bar lines allowed)" if self.ties else ""))
         if self.end_on_tonic:
             assert self.tonic is not None
@@ -471,21 +473,20 @@ class Plan:
                 break
         culprit = culprit or self.constraints
         what = " and ".join(culprit.describe()) or "no constraint"
-        reason = _why(self, culprit)
-        return f"cannot generate: {what} {reason}"
-
-    def explain_static(self) -> str:
-        return _why(self, self.constraints)
+        many = len(culprit.describe()) > 1
+        return f"cannot generate: {what} {_why(self, culprit, many)}"
 
 
-def _why(plan: Plan, c: Constraints) -> str:
+def _why(plan: Plan, c: Constraints, many: bool) -> str:
     static, final = _pitch_masks(plan.notes, c)
     known = " ".join(plan.vocabulary.codes[:24]) + (" ..." if len(plan.vocabulary) > 24 else "")
     pitched = np.array([n.pitch is not None for n in plan.notes], dtype=bool)
     if not (static & pitched).any():
-        return f"leave none of the model's notes possible (it knows {known})"
+        verb = "leave" if many else "leaves"
+        return f"{verb} none of the model's notes possible (it knows {known})"
     if c.end_on_tonic and not final.any():
-        return "leave no final note possible: the model knows no untied note on the tonic there"
+        verb = "leave" if many else "leaves"
+        return f"{verb} no final note possible: the model knows no untied note on the tonic there"
     durations = sorted({plan.durations[i] for i in np.flatnonzero(static)}, reverse=True)
     finals = sorted({plan.durations[i] for i in np.flatnonzero(final)}, reverse=True)
     length = (
@@ -493,8 +494,9 @@ def _why(plan: Plan, c: Constraints) -> str:
         if plan.length.notes is not None
         else f"{plan.length.end - plan.start} quarters"
     )
+    hold = "cannot all hold" if many else "cannot hold"
     text = (
-        f"cannot all hold for {length} from quarter {plan.start} of the melody: "
+        f"{hold} for {length} from quarter {plan.start} of the melody: "
         f"the durations left are {', '.join(str(d) for d in durations)} quarters"
     )
     if c.end_on_tonic:

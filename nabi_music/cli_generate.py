@@ -1,0 +1,157 @@
+"""The ``nabi generate`` command: its options and what it prints.
+
+Kept out of :mod:`nabi_music.cli` so that the command's many options live
+beside nothing else; like every command it imports only argparse at start-up
+(``nabi --help`` stays quick) and the rest when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import Any
+
+from nabi_music.errors import InputError
+
+
+def add_generate_command(sub: Any) -> None:
+    """Register ``generate`` on the ``nabi`` parser's subcommands."""
+    p = sub.add_parser(
+        "generate",
+        help="compose new melodies with a trained bundle (MIDI, LilyPond, PDF/PNG, MusicXML, WAV)",
+        description="Compose new melodies with a trained bundle, sampled note by note, "
+        "optionally kept to a key, a pitch range, whole bars and a tonic ending.",
+    )
+    p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")
+    p.add_argument(
+        "--primer",
+        metavar="SCORE|CODES",
+        help="a score (its first window of notes) or note codes such as 'g8 e8 e4 f8' "
+        "(default: the opening of a training song)",
+    )
+    length = p.add_mutually_exclusive_group()
+    length.add_argument("--length", type=int, metavar="N", help="new notes per melody (32)")
+    length.add_argument(
+        "--bars",
+        type=int,
+        metavar="B",
+        help="new whole bars per melody, after completing the primer's last bar "
+        "(implies --whole-bars)",
+    )
+    p.add_argument(
+        "--temperature", type=float, default=1.0, help="sampling temperature; 0 = argmax (1)"
+    )
+    p.add_argument("--top-k", type=int, metavar="K", help="sample among the K likeliest codes")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--count", type=int, default=1, metavar="C", help="melodies (default 1)")
+    p.add_argument(
+        "--key",
+        nargs="?",
+        const="auto",
+        metavar="KEY",
+        help="keep to a key or scale: 'D major', 'a minor', 'E dorian', 'G pentatonic' "
+        "...; alone, the key of the primer or of the training melodies",
+    )
+    p.add_argument("--range", metavar="LOW..HIGH", help="pitch range: c,..c'' or C3..C6 or 48..84")
+    p.add_argument(
+        "--whole-bars",
+        action="store_true",
+        help="bars add up to the time signature and the melody ends on a bar line",
+    )
+    p.add_argument(
+        "--ties",
+        action="store_true",
+        help="with whole bars: notes may cross bar lines (written as tied notes)",
+    )
+    p.add_argument("--end-on-tonic", action="store_true", help="the last note is the key's tonic")
+    p.add_argument(
+        "--time-signature",
+        metavar="N/D",
+        help="metre (default: the primer's, or the training melodies')",
+    )
+    p.add_argument(
+        "--formats",
+        metavar="LIST",
+        help="comma-separated, from mid,ly,pdf,png,musicxml,wav (default all)",
+    )
+    p.add_argument("--no-render", action="store_true", help="no PDF/PNG engraving")
+    p.add_argument(
+        "--instrument", default="piano", help="General MIDI instrument of the WAV (piano)"
+    )
+    p.add_argument(
+        "--out", default="outputs/generated", help="output folder (default outputs/generated)"
+    )
+    p.set_defaults(func=cmd_generate)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from nabi_music.cli import _quiet_tensorflow
+    from nabi_music.compose import (
+        FORMATS,
+        Request,
+        check_formats,
+        compose,
+        load_primer,
+        stats_table,
+        write_composition,
+    )
+    from nabi_music.constraints import bar_length, parse_range, parse_scale
+    from nabi_music.sampling import Sampling
+
+    formats = check_formats(args.formats.split(",")) if args.formats else list(FORMATS)
+    if args.no_render:
+        formats = [f for f in formats if f not in ("pdf", "png")]
+    request = Request(
+        length=args.length,
+        bars=args.bars,
+        sampling=Sampling(args.temperature, args.top_k),
+        seed=args.seed,
+        count=args.count,
+        key=args.key,
+        pitch_range=args.range,
+        whole_bars=args.whole_bars,
+        ties=args.ties,
+        end_on_tonic=args.end_on_tonic,
+        time_signature=args.time_signature,
+    )
+    # option values are checked before TensorFlow loads, so a typo fails at once
+    if args.key and args.key != "auto":
+        parse_scale(args.key)
+    if args.range:
+        parse_range(args.range)
+    if args.time_signature:
+        bar_length(args.time_signature)
+    if not Path(args.bundle).is_file():
+        raise InputError(f"{args.bundle}: no such bundle file")
+    _quiet_tensorflow()
+    from nabi_music.bundle import load_bundle
+
+    bundle = load_bundle(args.bundle)
+    primer = load_primer(args.primer, bundle.config.window) if args.primer else None
+    composition = compose(bundle, request, primer)
+    written = write_composition(composition, args.out, formats, instrument=args.instrument)
+
+    sampling = request.sampling
+    count = len(composition.melodies)
+    print(
+        f"{composition.preset}: {count} {'melody' if count == 1 else 'melodies'}, "
+        f"seed {request.seed}, temperature {sampling.temperature:g}, "
+        f"top-k {sampling.top_k or '-'}; key {composition.key or '-'}, "
+        f"time {composition.time_signature or '-'}"
+    )
+    if composition.constraints:
+        print(f"constraints: {'; '.join(composition.constraints)}")
+    for g in composition.melodies:
+        print(f"melody {g.index} (primer: {g.primer.origin}): {' '.join(g.melody.codes)}")
+    print()
+    print(stats_table(composition))
+    print()
+    for note in written.notes:
+        print(f"nabi: warning: {note}", file=sys.stderr)
+    for skipped in written.skipped:
+        print(f"nabi: skipped {skipped}", file=sys.stderr)
+    print("wrote:")
+    for f in written.files:
+        print(f"  {f}")
+    return 0

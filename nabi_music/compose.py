@@ -1,0 +1,574 @@
+"""Compose new melodies with a trained bundle: what ``nabi generate`` runs.
+
+:func:`compose` is pure (no file is touched): it settles the primer, the key
+and metre, the constraints and the length, checks that they can all hold, then
+generates ``count`` melodies, melody ``k`` with its own Generator spawned from
+the seed (so the same seed gives the same melodies, and melody 1 is the same
+whatever the count), and computes their statistics beside the training songs'.
+:func:`write_composition` then writes each melody as MIDI, LilyPond (engraved
+to PDF/PNG), MusicXML and WAV, and everything as ``generated.json``.
+
+Where things come from, first found wins:
+
+- **primer**: ``--primer`` (a score: its first window of notes; or note codes);
+  without one, the opening window of a training song the bundle records,
+  chosen by the melody's Generator;
+- **time signature, key, tempo**: the options, the primer's score, the
+  training melodies the bundle records (their most common values);
+- **training songs** (for reference statistics and the repeated n-gram rate):
+  the codes the bundle records (``meta.songs``, written by
+  :func:`nabi_music.bundle.training_meta`); for an older bundle, the files it
+  names in ``trained_on`` are read again (a file of several tunes then gives
+  all of its tunes, maybe more than were trained on; the JSON says so).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from nabi_music.constraints import (
+    Constraints,
+    Length,
+    Plan,
+    Scale,
+    bar_length,
+    parse_range,
+    parse_scale,
+    split_at_bar_lines,
+)
+from nabi_music.errors import InputError, NabiError
+from nabi_music.fileio import atomic_write
+from nabi_music.notes import Melody, parse_code, parse_codes
+from nabi_music.sampling import Count, Sampling, generate, generators
+from nabi_music.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
+
+DEFAULT_NOTES = 32
+FORMATS = ("mid", "ly", "pdf", "png", "musicxml", "wav")
+AUTO_KEY = "auto"
+JSON_NAME = "generated.json"
+
+
+@dataclass(frozen=True)
+class Request:
+    """What to compose. ``length`` (notes) and ``bars`` exclude each other; with
+    neither, :data:`DEFAULT_NOTES` notes. ``key``: a key or scale, or ``auto`` for
+    the key of the primer or of the training melodies."""
+
+    length: int | None = None
+    bars: int | None = None
+    sampling: Sampling = field(default_factory=Sampling)
+    seed: int = 1
+    count: int = 1
+    key: str | None = None
+    pitch_range: str | None = None
+    whole_bars: bool = False
+    ties: bool = False
+    end_on_tonic: bool = False
+    time_signature: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.length is not None and self.bars is not None:
+            raise InputError("give the length in notes (--length) or in bars (--bars), not both")
+        if self.length is not None and self.length < 1:
+            raise InputError(f"--length must be at least 1 note, got {self.length}")
+        if self.bars is not None and self.bars < 1:
+            raise InputError(f"--bars must be at least 1, got {self.bars}")
+        if self.count < 1:
+            raise InputError(f"--count must be at least 1, got {self.count}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "length": self.length,
+            "bars": self.bars,
+            **self.sampling.to_dict(),
+            "seed": self.seed,
+            "count": self.count,
+            "key": self.key,
+            "range": self.pitch_range,
+            "whole_bars": self.whole_bars or self.bars is not None,
+            "ties": self.ties,
+            "end_on_tonic": self.end_on_tonic,
+            "time_signature": self.time_signature,
+        }
+
+
+@dataclass(frozen=True)
+class Primer:
+    """The notes a melody starts from, and the score they came from (if any)."""
+
+    codes: tuple[str, ...]
+    origin: str
+    score: Melody | None = None
+
+
+@dataclass(frozen=True)
+class Song:
+    """A training song as the bundle records it."""
+
+    codes: tuple[str, ...]
+    key: str | None = None
+    time_signature: str | None = None
+
+
+@dataclass(frozen=True)
+class Generated:
+    """One composed melody: its primer, the codes the model chose, and the melody as written."""
+
+    index: int
+    primer: Primer
+    codes: tuple[str, ...]
+    melody: Melody
+    primer_notes: int
+    stats: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Composition:
+    """Everything :func:`compose` made, ready to write or to show."""
+
+    preset: str
+    request: Request
+    key: str | None
+    scale: Scale | None
+    time_signature: str | None
+    tempo: float | None
+    constraints: tuple[str, ...]
+    melodies: tuple[Generated, ...]
+    reference: dict[str, Any]
+    songs_origin: str | None
+
+    def stats(self) -> dict[str, Any]:
+        """The statistics as one dict: every melody, all generated pooled, and the
+        references (``training``: the training songs; ``primer``: the primer's score)."""
+        samples = [
+            Sample(
+                tuple(g.primer.codes + g.codes),
+                self.scale or _scale_of(g.melody.key),
+                len(g.primer.codes),
+            )
+            for g in self.melodies
+        ]
+        pooled = describe(samples, self.reference.get("_index"))
+        return {
+            "melodies": [g.stats for g in self.melodies],
+            "generated": pooled,
+            **{k: v for k, v in self.reference.items() if not k.startswith("_")},
+        }
+
+    def to_dict(self, files: dict[int, dict[str, str]] | None = None) -> dict[str, Any]:
+        stats = self.stats()
+        return {
+            "preset": self.preset,
+            "request": self.request.to_dict(),
+            "key": self.key,
+            "scale": None if self.scale is None else str(self.scale),
+            "time_signature": self.time_signature,
+            "tempo": self.tempo,
+            "constraints": list(self.constraints),
+            "training_songs": self.songs_origin,
+            "melodies": [
+                {
+                    "index": g.index,
+                    "title": g.melody.title,
+                    "primer": list(g.primer.codes),
+                    "primer_origin": g.primer.origin,
+                    "codes": list(g.codes),
+                    "written_codes": g.melody.codes,
+                    "files": (files or {}).get(g.index, {}),
+                    "stats": g.stats,
+                }
+                for g in self.melodies
+            ],
+            "stats": {k: v for k, v in stats.items() if k != "melodies"},
+        }
+
+
+# --- primers and training songs ---------------------------------------------------
+
+
+def _looks_like_score(text: str) -> bool:
+    from nabi_music.readers import CORPUS_PREFIX, READERS
+
+    text = text.strip()
+    if text.startswith(CORPUS_PREFIX) or Path(text).exists():
+        return True
+    return not any(ch.isspace() for ch in text) and Path(text).suffix.lower() in READERS
+
+
+def load_primer(text: str, window: int) -> Primer:
+    """A primer from ``--primer``: a score (its first ``window`` notes) or note codes."""
+    if _looks_like_score(text):
+        from nabi_music.readers import read
+
+        melodies = read(text)
+        if not melodies:
+            raise InputError(f"{text}: no melody found for the primer")
+        score = melodies[0]
+        codes = tuple(score.codes[:window])
+        if len(codes) < window:
+            raise InputError(
+                f"{text}: the primer score has {len(score.codes)} notes; "
+                f"the model reads windows of {window}"
+            )
+        return Primer(codes, text, score)
+    codes = tuple(n.code for n in parse_codes(text, source="--primer"))
+    if len(codes) < window:
+        raise InputError(
+            f"the primer has {len(codes)} note{'s' if len(codes) != 1 else ''}; "
+            f"the model reads windows of {window}: give at least {window} codes"
+        )
+    return Primer(codes, "codes")
+
+
+def check_primer(primer: Primer, vocabulary: Any) -> None:
+    """The primer's codes must all be in the model's vocabulary."""
+    unknown = vocabulary.unknown(primer.codes)
+    if unknown:
+        shown = " ".join(vocabulary.codes[:40]) + (" ..." if len(vocabulary) > 40 else "")
+        raise InputError(
+            f"the primer holds codes the model never saw: {' '.join(unknown)} "
+            f"(it knows {len(vocabulary)} codes: {shown})"
+        )
+
+
+def training_songs(bundle: Any) -> tuple[list[Song], str | None]:
+    """The bundle's training songs and where they came from (``None``: unknown)."""
+    songs = bundle.meta.get("songs") if bundle.meta else None
+    if songs:
+        return [
+            Song(tuple(s["codes"].split()), s.get("key"), s.get("time_signature")) for s in songs
+        ], "recorded in the bundle"
+    sources = [s for s in dict.fromkeys(bundle.trained_on) if s]
+    if not sources:
+        return [], None
+    from nabi_music.readers import read
+
+    out = []
+    try:
+        for source in sources:
+            out.extend(Song(tuple(m.codes), m.key, m.time_signature) for m in read(source))
+    except NabiError:
+        return [], None
+    return out, "read again from the files the bundle names (all their tunes)"
+
+
+def _most_common(values: Sequence[str | None]) -> str | None:
+    known = [v for v in values if v]
+    return max(dict.fromkeys(known), key=known.count) if known else None
+
+
+def _scale_of(key: str | None) -> Scale | None:
+    if not key:
+        return None
+    try:
+        return parse_scale(key)
+    except InputError:
+        return None
+
+
+# --- composing -------------------------------------------------------------------
+
+
+def compose(bundle: Any, request: Request, primer: Primer | None = None) -> Composition:
+    """Generate ``request.count`` melodies with ``bundle`` (see the module docstring)."""
+    vocabulary = bundle.vocabulary
+    window = bundle.config.window
+    if primer is not None:
+        check_primer(primer, vocabulary)
+    songs, songs_origin = training_songs(bundle)
+    meta = bundle.meta or {}
+    openings = [
+        s.codes[:window]
+        for s in songs
+        if len(s.codes) >= window and not vocabulary.unknown(s.codes[:window])
+    ]
+    if primer is None and not openings:
+        raise InputError(
+            "the bundle records no training melody to start from: give a primer with --primer"
+        )
+    score = primer.score if primer is not None else None
+
+    time_signature = (
+        request.time_signature
+        or (score.time_signature if score else None)
+        or meta.get("time_signature")
+        or _most_common([s.time_signature for s in songs])
+    )
+    bar = bar_length(time_signature) if time_signature else None
+    melody_key = (score.key if score else None) or meta.get("key")
+    melody_key = melody_key or _most_common([s.key for s in songs])
+    tempo = (score.tempo if score else None) or meta.get("tempo")
+
+    scale: Scale | None = None
+    if request.key == AUTO_KEY:
+        if not melody_key:
+            raise InputError(
+                "--key without a value takes the key of the primer or of the training "
+                "melodies, but neither says one: name the key, as in --key 'D major'"
+            )
+        scale = parse_scale(melody_key)
+    elif request.key:
+        scale = parse_scale(request.key)
+    if scale is not None:
+        melody_key = scale.key_signature
+    tonic = scale or _scale_of(melody_key)
+    if request.end_on_tonic and tonic is None:
+        raise InputError("an ending on the tonic needs a key: give one with --key")
+    whole_bars = request.whole_bars or request.bars is not None
+    if whole_bars and bar is None:
+        raise InputError(
+            "whole bars need a time signature, and neither the primer nor the bundle "
+            "says one: give it with --time-signature, as in --time-signature 3/4"
+        )
+    constraints = Constraints(
+        scale=scale,
+        pitch_range=parse_range(request.pitch_range) if request.pitch_range else None,
+        whole_bars=whole_bars,
+        bar=bar,
+        ties=request.ties,
+        end_on_tonic=request.end_on_tonic,
+        tonic=tonic,
+        metre=time_signature,
+    )
+
+    plans: dict[Fraction, Plan] = {}
+
+    def plan_for(codes: Sequence[str]) -> Plan | None:
+        start = sum((parse_code(c).duration for c in codes), Fraction(0))
+        if not constraints.active and request.bars is None:
+            return None
+        if start not in plans:
+            if request.bars is not None:
+                assert bar is not None
+                end = (math.ceil(start / bar) + request.bars) * bar
+                length = Length(end=Fraction(end))
+            else:
+                length = Length(notes=request.length or DEFAULT_NOTES)
+            plans[start] = Plan(vocabulary, constraints, length, start)
+        return plans[start]
+
+    # Check every possible start before generating anything: bad input fails at once.
+    candidates = [primer.codes] if primer is not None else openings
+    for codes in candidates:
+        plan_for(codes)
+
+    index = NgramIndex.build(s.codes for s in songs) if songs else None
+    runner = bundle.runner()
+    table = bundle.table
+    title_base = (score.title if score and score.title else None) or "Generated melody"
+    melodies = []
+    for k, rng in enumerate(generators(request.seed, request.count), start=1):
+        chosen = primer
+        if chosen is None:
+            pick = int(rng.integers(len(openings)))
+            chosen = Primer(tuple(openings[pick]), f"training song {pick + 1}")
+        plan = plan_for(chosen.codes)
+        guide = plan.cursor() if plan is not None else Count(request.length or DEFAULT_NOTES)
+        indices = generate(
+            runner, table, vocabulary.encode(chosen.codes), guide, rng, request.sampling
+        )
+        codes = tuple(vocabulary.decode(indices))
+        primer_notes = [parse_code(c) for c in chosen.codes]
+        new_notes = [parse_code(c) for c in codes]
+        if bar is not None:
+            start = sum((n.duration for n in primer_notes), Fraction(0))
+            primer_notes = split_at_bar_lines(primer_notes, bar)
+            new_notes = split_at_bar_lines(new_notes, bar, start)
+        melody = Melody(
+            tuple(primer_notes + new_notes),
+            title=f"{title_base} {k}" if request.count > 1 or score is None else title_base,
+            key=melody_key,
+            time_signature=time_signature,
+            tempo=tempo,
+            program=score.program if score else None,
+            source=f"nabi generate ({bundle.config.preset})",
+        )
+        stats = melody_stats(
+            chosen.codes + codes, scale or _scale_of(melody_key), index, len(chosen.codes)
+        )
+        melodies.append(Generated(k, chosen, codes, melody, len(primer_notes), stats))
+
+    reference: dict[str, Any] = {"_index": index}
+    if songs:
+        reference["training"] = corpus_stats([(s.codes, _scale_of(s.key)) for s in songs], index)
+    if score is not None:
+        reference["primer_score"] = melody_stats(score.codes, _scale_of(score.key), index)
+    return Composition(
+        preset=bundle.config.preset,
+        request=request,
+        key=melody_key,
+        scale=scale,
+        time_signature=time_signature,
+        tempo=tempo,
+        constraints=tuple(constraints.describe()),
+        melodies=tuple(melodies),
+        reference=reference,
+        songs_origin=songs_origin,
+    )
+
+
+# --- writing -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Written:
+    """The files :func:`write_composition` made, and the formats it had to leave out."""
+
+    files: tuple[Path, ...]
+    skipped: tuple[str, ...]
+    notes: tuple[str, ...] = ()
+
+
+def available_formats() -> dict[str, str | None]:
+    """Each format and why it cannot be written here (None: it can)."""
+    from nabi_music import writers
+
+    missing: dict[str, str | None] = dict.fromkeys(FORMATS)
+    if ".musicxml" not in writers.WRITERS:
+        missing["musicxml"] = "no MusicXML writer (nabi_music.writers.musicxml) is installed"
+    try:
+        import nabi_music.audio  # noqa: F401
+    except ImportError:
+        missing["wav"] = "no audio synthesis (nabi_music.audio) is installed"
+    return missing
+
+
+def check_formats(formats: Sequence[str]) -> list[str]:
+    wanted = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in formats if f.strip()))
+    unknown = [f for f in wanted if f not in FORMATS]
+    if unknown or not wanted:
+        raise InputError(
+            f"cannot write {', '.join(unknown) or 'no format'}: "
+            f"expected some of {', '.join(FORMATS)}"
+        )
+    if any(f in ("pdf", "png") for f in wanted) and "ly" not in wanted:
+        wanted.append("ly")  # PDF and PNG are engraved from the .ly file
+    if "wav" in wanted and "mid" not in wanted:
+        wanted.append("mid")  # WAV is synthesised from the MIDI file
+    return wanted
+
+
+def write_composition(
+    composition: Composition,
+    out_dir: str | os.PathLike[str],
+    formats: Sequence[str] = FORMATS,
+    *,
+    stem: str = "melody",
+    instrument: str | int = "piano",
+) -> Written:
+    """Write every melody (``<stem>_01.mid`` ...) and ``generated.json`` into ``out_dir``."""
+    from nabi_music.writers import write
+
+    wanted = check_formats(formats)
+    why = available_formats()
+    skipped = [f"{f}: {why[f]}" for f in wanted if why.get(f)]
+    wanted = [f for f in wanted if not why.get(f)]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[int, dict[str, str]] = {}
+    written: list[Path] = []
+    lys: list[Path] = []
+    midis: list[Path] = []
+    sampling = composition.request.sampling
+    setting = f"{composition.preset} · seed {composition.request.seed} · temperature " + (
+        f"{sampling.temperature:g}" + (f" · top-k {sampling.top_k}" if sampling.top_k else "")
+    )
+    for g in composition.melodies:
+        name = f"{stem}_{g.index:02d}"
+        made: dict[str, str] = {}
+        if "mid" in wanted:
+            path = write(g.melody, out / f"{name}.mid")
+            midis.append(path)
+            made["mid"] = str(path)
+        if "ly" in wanted:
+            path = write(
+                g.melody,
+                out / f"{name}.ly",
+                subtitle=setting,
+                subsubtitle="; ".join(composition.constraints) or None,
+                primer=g.primer_notes,
+            )
+            lys.append(path)
+            made["ly"] = str(path)
+        if "musicxml" in wanted:
+            path = write(g.melody, out / f"{name}.musicxml")
+            made["musicxml"] = str(path)
+        files[g.index] = made
+        written.extend(Path(p) for p in made.values())
+    notes: list[str] = []
+    engraved = [f for f in ("pdf", "png") if f in wanted]
+    if engraved and lys:
+        from nabi_music.render import render_files
+
+        for lyfile, rendered in zip(lys, render_files(lys, engraved), strict=True):
+            notes.extend(f"{lyfile.name}: {w}" for w in rendered.warnings)
+            for f in rendered.files:
+                files[_index_of(lyfile)][f.suffix.lstrip(".")] = str(f)
+                written.append(f)
+    if "wav" in wanted and midis:
+        from nabi_music.audio import synthesize_files
+
+        for midi, result in zip(midis, synthesize_files(midis, instrument=instrument), strict=True):
+            files[_index_of(midi)]["wav"] = str(result.path)
+            written.append(result.path)
+            if result.engine != "soundfont":
+                notes.append(f"{result.path.name}: {result.detail}")
+    data = composition.to_dict(files)
+    data["skipped_formats"] = skipped
+    json_path = out / JSON_NAME
+    with atomic_write(json_path) as tmp:
+        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    written.append(json_path)
+    return Written(tuple(written), tuple(skipped), tuple(dict.fromkeys(notes)))
+
+
+def _index_of(path: Path) -> int:
+    return int(path.stem.rsplit("_", 1)[1])
+
+
+# --- showing ---------------------------------------------------------------------------
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _num(value: Any, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def stats_table(composition: Composition) -> str:
+    """The statistics as a text table: each melody, all generated, and the references."""
+    stats = composition.stats()
+    rows: list[tuple[str, dict[str, Any]]] = [
+        (f"melody {g.index}", g.stats) for g in composition.melodies
+    ]
+    if len(composition.melodies) > 1:
+        rows.append(("all generated", stats["generated"]))
+    if "training" in stats:
+        n = stats["training"]["melodies"]
+        rows.append((f"training ({n} song{'s' if n != 1 else ''})", stats["training"]))
+    if "primer_score" in stats:
+        rows.append(("primer score", stats["primer_score"]))
+    header = (
+        f"{'':<22}{'notes':>6}  {'range':<10}{'span':>5}{'pc bits':>8}{'in key':>7}"
+        f"{'|int|':>6}{'steps':>6}   copied n=4    6    8"
+    )
+    lines = [header, "-" * len(header)]
+    for label, s in rows:
+        rng = f"{s['lowest']}..{s['highest']}" if s["lowest"] else "-"
+        rep = s["repeated_ngram_rate"]
+        lines.append(
+            f"{label:<22}{s['notes']:>6}  {rng:<10}{_num(s['span_semitones'], 'd'):>5}"
+            f"{s['pitch_class_entropy_bits']:>8.2f}{_pct(s['in_scale_rate']):>7}"
+            f"{_num(s['mean_abs_interval'], '.1f'):>6}{_pct(s['step_rate']):>6}"
+            f"   {_pct(rep['4']):>10}{_pct(rep['6']):>5}{_pct(rep['8']):>5}"
+        )
+    return "\n".join(lines)

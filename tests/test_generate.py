@@ -1,0 +1,254 @@
+"""Composing with a real trained bundle: `nabi generate`, its files, its constraints."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import pretty_midi
+import pytest
+from conftest import NABIYA, ROOT
+
+from nabi_music.bundle import load_bundle, save_bundle
+from nabi_music.compose import Primer, Request, compose, load_primer, write_composition
+from nabi_music.constraints import parse_scale
+from nabi_music.errors import InputError
+from nabi_music.notes import Melody, parse_code
+from nabi_music.readers import read
+from nabi_music.sampling import Sampling
+from nabi_music.writers._common import sounding_notes
+
+NABIYA_MELODY = Melody.from_codes(
+    NABIYA, title="나비야", key="C major", time_signature="2/4", tempo=100, source="nabiya"
+)
+
+
+@pytest.fixture(scope="module")
+def bundle_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The stateful LSTM trained on 나비야 until it sings the song back (a few seconds)."""
+    from nabi_music.experiment import train_preset
+    from nabi_music.presets import preset
+
+    bundle = train_preset([NABIYA_MELODY], preset("stateful-lstm"), seed=1, until_perfect=True)
+    path = tmp_path_factory.mktemp("bundle") / "nabiya.nabi"
+    save_bundle(bundle, path)
+    return path
+
+
+@pytest.fixture(scope="module")
+def bundle(bundle_path: Path):
+    return load_bundle(bundle_path)
+
+
+def primer() -> Primer:
+    return Primer(tuple(NABIYA[:4]), "codes")
+
+
+def test_the_bundle_records_its_training_melodies(bundle):
+    assert bundle.meta["key"] == "C major"
+    assert bundle.meta["time_signature"] == "2/4"
+    assert bundle.meta["tempo"] == 100
+    assert bundle.meta["songs"] == [
+        {"key": "C major", "time_signature": "2/4", "codes": " ".join(NABIYA)}
+    ]
+
+
+def test_greedy_generation_sings_the_song_back(bundle):
+    for sampling in (Sampling(0.0), Sampling(1.0, top_k=1)):
+        result = compose(bundle, Request(length=50, sampling=sampling), primer())
+        assert list(result.melodies[0].codes) == NABIYA[4:]
+    # without a primer it starts from the training song's opening
+    result = compose(bundle, Request(length=50, sampling=Sampling(0.0)))
+    assert list(result.melodies[0].melody.codes) == NABIYA
+
+
+def test_same_seed_same_melodies_other_seed_other_melodies(bundle):
+    def melodies(seed: int, count: int) -> list[tuple[str, ...]]:
+        request = Request(length=30, sampling=Sampling(2.0), seed=seed, count=count)
+        return [g.codes for g in compose(bundle, request, primer()).melodies]
+
+    first = melodies(4, 3)
+    assert first == melodies(4, 3)
+    assert first != melodies(5, 3)
+    assert len(set(first)) == 3  # each melody has its own generator
+    assert melodies(4, 1) == first[:1]  # melody 1 does not depend on the count
+
+
+def test_constraints_hold_in_generated_melodies(bundle):
+    request = Request(
+        bars=6,
+        sampling=Sampling(2.5),
+        seed=2,
+        count=4,
+        key="G major",
+        pitch_range="d..a",
+        end_on_tonic=True,
+    )
+    result = compose(bundle, request, primer())
+    scale = parse_scale("G major")
+    for g in result.melodies:
+        assert g.melody.key == "G major" and g.melody.time_signature == "2/4"
+        for code in g.codes:
+            pitch = parse_code(code).pitch
+            if pitch is not None:
+                assert scale.contains(pitch.midi) and 62 <= pitch.midi <= 69, code
+        # the primer (2.5 quarters) ends in bar 2, which is completed, then 6 bars
+        time = Fraction(0)
+        for note in g.melody.notes:
+            assert time % 2 + note.duration <= 2
+            time += note.duration
+        assert time == 16
+        last = parse_code(g.codes[-1])
+        assert last.pitch is not None and last.pitch.midi % 12 == 7
+        assert g.stats["in_scale_rate"] == 1.0
+
+
+def test_conflicting_constraints_and_unknown_primer_codes_are_one_line_errors(bundle):
+    with pytest.raises(InputError, match=r"key F# major-pentatonic leaves none") as err:
+        compose(bundle, Request(key="F# pentatonic"), primer())
+    assert "\n" not in str(err.value)
+    with pytest.raises(InputError, match="codes the model never saw: fis8 a2"):
+        compose(bundle, Request(), Primer(("g8", "fis8", "a2", "e4"), "codes"))
+    with pytest.raises(InputError, match="the model reads windows of 4"):
+        load_primer("g8 e8", 4)
+
+
+def test_a_score_primer_gives_its_key_metre_and_first_window(bundle):
+    loaded = load_primer(str(ROOT / "scores" / "nabiya.txt"), 4)
+    assert loaded.codes == tuple(NABIYA[:4]) and loaded.score is not None
+    result = compose(bundle, Request(length=8, sampling=Sampling(0)), loaded)
+    assert "primer_score" in result.stats()
+    assert load_primer("g8 e8 e4 f8 d8", 4).codes == ("g8", "e8", "e4", "f8", "d8")
+
+
+def test_an_old_bundle_without_meta_still_composes(bundle, tmp_path):
+    old = replace(bundle, meta={}, trained_on=(str(ROOT / "scores" / "nabiya.txt"),))
+    save_bundle(old, tmp_path / "old.nabi")
+    reloaded = load_bundle(tmp_path / "old.nabi")
+    assert reloaded.meta == {}
+    config = json.loads(__import__("zipfile").ZipFile(tmp_path / "old.nabi").read("config.json"))
+    assert "meta" not in config
+    result = compose(reloaded, Request(length=50, sampling=Sampling(0)))
+    assert result.songs_origin.startswith("read again")
+    assert list(result.melodies[0].melody.codes) == NABIYA
+    anonymous = replace(bundle, meta={}, trained_on=())
+    with pytest.raises(InputError, match="give a primer with --primer"):
+        compose(anonymous, Request())
+
+
+def test_files_read_back(bundle, tmp_path):
+    request = Request(bars=4, sampling=Sampling(1.5), seed=3, count=2, key="C major", ties=True)
+    result = compose(bundle, request, primer())
+    written = write_composition(result, tmp_path, ["mid", "ly", "musicxml", "pdf", "png", "wav"])
+    assert not written.skipped
+    data = json.loads((tmp_path / "generated.json").read_text(encoding="utf-8"))
+    assert [m["codes"] for m in data["melodies"]] == [list(g.codes) for g in result.melodies]
+    assert data["stats"]["training"]["melodies"] == 1
+    for g in result.melodies:
+        stem = tmp_path / f"melody_{g.index:02d}"
+        expected = [(s.midi, s.start, s.duration) for s in sounding_notes(g.melody)]
+        midi = pretty_midi.PrettyMIDI(str(stem.with_suffix(".mid")))
+        beat = 60 / 100  # seconds per quarter at the song's tempo
+        got = [
+            (
+                n.pitch,
+                Fraction(round(n.start / beat * 48), 48),
+                Fraction(round(n.get_duration() / beat * 48), 48),
+            )
+            for n in midi.instruments[0].notes
+        ]
+        assert got == expected
+        back = read(stem.with_suffix(".musicxml"))[0]
+        assert [(s.midi, s.start, s.duration) for s in sounding_notes(back)] == expected
+        assert back.key == "C major" and back.time_signature == "2/4"
+        for suffix in (".ly", ".pdf", ".png", ".wav"):
+            assert stem.with_suffix(suffix).stat().st_size > 0
+        assert set(data["melodies"][g.index - 1]["files"]) == {
+            "mid",
+            "ly",
+            "musicxml",
+            "pdf",
+            "png",
+            "wav",
+        }
+
+
+def nabi(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nabi_music.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
+
+
+def test_nabi_generate_command(bundle_path, tmp_path):
+    out = tmp_path / "gen"
+    result = nabi(
+        "generate",
+        str(bundle_path),
+        "--primer",
+        "g8 e8 e4 f8",
+        "--bars",
+        "4",
+        "--key",
+        "--end-on-tonic",
+        "--count",
+        "2",
+        "--seed",
+        "7",
+        "--formats",
+        "mid,ly",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    assert "constraints: key C major; whole bars of 2/4; ending on the tonic C" in result.stdout
+    assert "training (1 song)" in result.stdout and "copied n=4" in result.stdout
+    data = json.loads((out / "generated.json").read_text(encoding="utf-8"))
+    assert len(data["melodies"]) == 2 and data["request"]["seed"] == 7
+    assert sorted(p.name for p in out.iterdir()) == [
+        "generated.json",
+        "melody_01.ly",
+        "melody_01.mid",
+        "melody_02.ly",
+        "melody_02.mid",
+    ]
+
+
+def test_nabi_generate_bad_options_fail_before_loading_the_model(bundle_path, tmp_path):
+    bad = tmp_path / "bad"
+    for args, message in (
+        (["--range", "c'..c"], "the low end is above the high end"),
+        (["--temperature", "-1"], "temperature must be 0 or more"),
+        (["--key", "H major"], "is not a key or scale"),
+        (["--time-signature", "5/7"], "time signature '5/7' cannot be written"),
+        (["--length", "4", "--bars", "2"], "not allowed with argument"),
+    ):
+        result = nabi("generate", str(bundle_path), *args, "--out", str(bad))
+        assert result.returncode == 2, (args, result.stderr)
+        assert message in result.stderr, result.stderr
+        assert not bad.exists()
+
+
+@pytest.mark.slow
+def test_nabi_generate_bad_input_is_one_line_and_writes_nothing(bundle_path, tmp_path):
+    bad = tmp_path / "bad"
+    for args, message in (
+        (["--primer", "g8 e8 cis4 f8"], "codes the model never saw: cis4"),
+        (["--range", "a..b"], "range A4..B4 leaves none of the model's notes possible"),
+        (
+            ["--bars", "1", "--end-on-tonic", "--key", "a minor"],
+            "ending on the tonic A leaves no final note possible",
+        ),
+    ):
+        result = nabi("generate", str(bundle_path), *args, "--out", str(bad))
+        assert result.returncode == 2, (args, result.stderr)
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert message in result.stderr
+        assert not bad.exists()

@@ -18,12 +18,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nabi_music.corpus_cli import (
-    CORPUS_PRESET_NAMES,
-    add_corpus_options,
-    add_evaluate_parser,
-    cmd_train_corpus,
-)
 from nabi_music.errors import InputError, NabiError, NabiWarning
 
 PRESET_NAMES = ("mlp", "lstm", "stateful-lstm", "stateful-lstm-2f")
@@ -169,12 +163,6 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from nabi_music.readers import read
 
-    if args.corpus:
-        return cmd_train_corpus(args, _read_options(args))
-    if not args.scores:
-        raise InputError("nothing to train on: give score files, or --corpus PATH...")
-    if args.preset in CORPUS_PRESET_NAMES:
-        raise InputError(f"{args.preset} trains on a corpus: use --corpus PATH...")
     melodies = [m for path in args.scores for m in read(path, **_read_options(args))]
     _quiet_tensorflow()
     from nabi_music.bundle import save_bundle
@@ -212,7 +200,6 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     melody = _read_one(args.score, args)
-    options = _media_options(args, report=False)
     _check_out_dir(args.out)
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
@@ -235,17 +222,10 @@ def cmd_predict(args: argparse.Namespace) -> int:
     folder = Path(args.out) / song_name(args.score) / name
     folder.mkdir(parents=True, exist_ok=True)
     files = write_prediction(prediction, folder, name)
-    media = None
-    if options is not None:
-        from nabi_music.publish import publish_files
-
-        media = publish_files(files, options)
-        files += media.files
     print(f"one-step:  {prediction.one_step.describe()}")
     print(f"full-song: {prediction.full_song.describe()}")
     for f in files:
         print(f"wrote {f}")
-    _print_media(media, media.timings if media else {})
     return 0
 
 
@@ -298,7 +278,7 @@ def cmd_song(args: argparse.Namespace) -> int:
     return 0
 
 
-def _media_options(args: argparse.Namespace, report: bool = True) -> Any:
+def _media_options(args: argparse.Namespace) -> Any:
     if args.no_media:
         return None
     from nabi_music.audio import instrument_program
@@ -306,22 +286,7 @@ def _media_options(args: argparse.Namespace, report: bool = True) -> Any:
 
     instrument_program(args.instrument)  # an unknown name fails before training
     formats = ("pdf", "png", "svg") if args.svg else ("pdf", "png")
-    return MediaOptions(formats=formats, instrument=args.instrument, report=report)
-
-
-def _add_media_arguments(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument(
-        "--instrument",
-        default="piano",
-        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
-        "a General MIDI name or a program number 0-127",
-    )
-    p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
-    p.add_argument(
-        "--no-media",
-        action="store_true",
-        help=f"write only MIDI, LilyPond {what}: no engraving or audio",
-    )
+    return MediaOptions(formats=formats, instrument=args.instrument)
 
 
 def _print_media(media: Any, timings: dict[str, float]) -> None:
@@ -409,21 +374,17 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     p = sub.add_parser("train", help="train one preset and save it as a bundle")
-    p.add_argument("scores", nargs="*", help="score files to train on (or use --corpus)")
-    p.add_argument("--preset", required=True, choices=PRESET_NAMES + CORPUS_PRESET_NAMES)
+    p.add_argument("scores", nargs="+", help="score files to train on")
+    p.add_argument("--preset", required=True, choices=PRESET_NAMES)
     p.add_argument("-o", "--output", help="bundle file to write (default PRESET.nabi)")
     training_options(p)
     reading_options(p)
-    add_corpus_options(p)
     p.set_defaults(func=cmd_train)
-
-    add_evaluate_parser(sub)
 
     p = sub.add_parser("predict", help="predict a score with a trained bundle")
     p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")
     p.add_argument("score", help="the score whose melody to predict")
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
-    _add_media_arguments(p, "and nothing else")
     p.add_argument(
         "--map-unknown",
         choices=MAP_UNKNOWN,
@@ -442,7 +403,18 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated presets (default {','.join(PRESET_NAMES)})",
     )
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
-    _add_media_arguments(p, "and the models, no report page")
+    p.add_argument(
+        "--instrument",
+        default="piano",
+        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
+        "a General MIDI name or a program number 0-127",
+    )
+    p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
+    p.add_argument(
+        "--no-media",
+        action="store_true",
+        help="write only MIDI, LilyPond and the models: no engraving, audio or report page",
+    )
     training_options(p)
     reading_options(p)
     p.set_defaults(func=cmd_song)

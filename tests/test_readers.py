@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from nabi_music.errors import InputError, NabiError, NabiWarning, ParseError
 from nabi_music.notes import Note, Pitch
-from nabi_music.readers import READERS, read
+from nabi_music.readers import READERS, Skipped, read, read_report
 from nabi_music.readers.music21_bridge import merge_ties
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -380,3 +380,258 @@ def test_any_text_reads_or_raises_a_nabi_error(tmp_path, text, suffix):
         assert str(path) in str(err)
     else:
         assert melodies and all(m.notes for m in melodies)
+
+
+# --- repeats, parts, measures, skipped tunes (issue 4) ---------------------------
+
+REPEATS_LY_HEARD = "c4 f4 g4 a4 bes2 a4 g2 c4 f4 g4 a4 bes2 a4 g2. fis4 e8 d8 cis2 d2"
+REPEATS_LY_WRITTEN = "c4 f4 g4 a4 bes2 a4 g2 c4 g2. fis4 e8 d8 cis2 d2"
+
+
+@pytest.mark.parametrize(
+    ("name", "heard", "written"),
+    [
+        ("repeats.ly", REPEATS_LY_HEARD, REPEATS_LY_WRITTEN),
+        (
+            "repeats.musicxml",
+            "c4 f4 a4 c'4. bes8 a2 f4 a4 c'4. bes8 g2 f2",
+            "c4 f4 a4 c'4. bes8 a2 g2 f2",
+        ),
+        ("repeats.abc", "g4 a4 b4 c'4 d'2 g4 a4 b4 c'4 g'2", "g4 a4 b4 c'4 d'2 g'2"),
+    ],
+)
+def test_repeats_are_played_out_as_heard_or_kept_as_written(name, heard, written):
+    [melody, *_] = read_quietly(DATA / name)
+    assert " ".join(melody.codes) == heard
+    [melody, *_] = read_quietly_written(DATA / name)
+    assert " ".join(melody.codes) == written
+
+
+def read_quietly_written(path: Path) -> list:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NabiWarning)
+        return read(path, repeats=False)
+
+
+def test_abc_plain_repeat_is_played_twice():
+    _, plain = read(DATA / "repeats.abc")
+    assert " ".join(plain.codes) == "d4 e4 fis4 a4 b4 cis'4 d4 e4 fis4 a4 b4 cis'4 d'2."
+
+
+def test_lilypond_pickup_key_time_and_tempo_changes_keep_the_first_and_the_notes():
+    [melody] = read(DATA / "repeats.ly")
+    assert (melody.title, melody.key, melody.time_signature, melody.tempo) == (
+        "Repeats",
+        "F major",
+        "3/4",
+        96,
+    )
+    assert melody.codes[0] == "c4"  # the pickup note
+    assert "fis4" in melody.codes and "cis2" in melody.codes  # after the change to D major
+
+
+def test_accidentals_are_spelled_as_written_and_q_repeats_the_chord():
+    with pytest.warns(NabiWarning, match=r"reduced 2 chord\(s\) in measure 3 to their top note"):
+        [melody] = read(DATA / "accidentals.ly")
+    assert melody.codes[:7] == ["a4", "cis4", "eis4", "fisis4", "geses4.", "ces'8", "bes2"]
+    # <a cis e>4 q8 r8 s4: the top note twice, the rest and the skip one rest; R1*2: r1 r1
+    assert melody.codes[7:10] == ["e'4", "e'8", "r4."]
+    assert melody.codes[-5:] == ["r1", "r1", "r8", "a,2..", "r8"]  # rests run together
+
+
+def test_fixed_mode_and_unfold_repeats_read_as_lilypond_plays_them():
+    [melody] = read(DATA / "fixed.ly")
+    assert " ".join(melody.codes) == "g8 e8 e4 f8 d8 d4 g8 e8 e4 f8 d8 d4 c2"
+    assert melody.title == "Fixed"
+
+
+@pytest.mark.parametrize("part", [2, "2", "lower", "LOWER"])
+def test_part_is_chosen_by_number_or_name(part):
+    with pytest.warns(NabiWarning, match=r"2 parts; kept part 2 \(lower\) and dropped part 1"):
+        [melody] = read(DATA / "parts.ly", part=part)
+    assert melody.codes == ["c4", "g,4", "c,2"]
+
+
+def test_the_first_part_by_default_with_a_warning_naming_the_dropped_part():
+    with pytest.warns(NabiWarning, match=r"kept part 1 \(upper\) and dropped part 2"):
+        [melody] = read(DATA / "parts.ly")
+    assert melody.codes == ["e'4", "d'4", "c'2"]
+
+
+def test_chorale_parts_by_name_and_the_soprano_by_default():
+    with pytest.warns(
+        NabiWarning, match=r"4 parts; kept part 2 \(Alto\) and dropped parts 1, 3, 4"
+    ):
+        [alto] = read("corpus:bach/bwv66.6", part="alto")
+    [soprano] = read_quietly("corpus:bach/bwv66.6")
+    assert alto.codes != soprano.codes
+    assert alto.codes[:2] == ["e4", "fis4"]
+
+
+@pytest.mark.parametrize("path", [DATA / "parts.ly", DATA / "chords.musicxml"])
+def test_no_such_part_lists_the_parts(path):
+    with pytest.raises(InputError, match=r"no part 'bass'; the score has"):
+        read(path, part="bass")
+
+
+def test_warnings_name_the_measures():
+    with pytest.warns(NabiWarning) as caught:
+        read(DATA / "repeats.musicxml", repeats=False)
+    assert [str(w.message) for w in caught] == [
+        f"{DATA / 'repeats.musicxml'}: dropped 1 grace note(s) in measure 2 (no duration)"
+    ]
+    [voices] = read_quietly(DATA / "voices.ly")
+    assert voices.warnings == (
+        f"{DATA / 'voices.ly'}: 2 voices in measure 1; kept the first (top) voice",
+    )
+
+
+def test_read_report_lists_the_tunes_skipped_and_read_warns_about_them(tmp_path):
+    path = tmp_path / "three.abc"
+    path.write_text(
+        "X:1\nT:One\nL:1/4\nK:C\nC D E F|\n\nX:2\nT:Silent\nL:1/4\nK:C\nz4|\n\n"
+        "X:3\nT:Three\nL:1/4\nK:C\nG A B c|\n",
+        encoding="utf-8",
+    )
+    melodies, skipped = read_report(path)
+    assert [m.title for m in melodies] == ["One", "Three"]
+    assert skipped == [Skipped("Silent", "no notes, only rests")]
+    with pytest.warns(NabiWarning, match="skipped Silent: no notes, only rests"):
+        assert len(read(path)) == 2
+
+
+def test_summary_counts_melodies_notes_codes_and_range():
+    from nabi_music.readers.summary import summarize
+
+    melodies, skipped = read_report(SCORES / "folk_tunes.abc")
+    summary = summarize(melodies, skipped)
+    assert (summary.melodies, summary.skipped) == (2, ())
+    assert summary.notes == sum(len(m.notes) for m in melodies)
+    assert summary.distinct_codes == len({c for m in melodies for c in m.codes})
+    assert (summary.lowest.name, summary.highest.name) == ("C4", "D5")
+
+
+def test_midi_keeps_32nd_notes_and_triplets(tmp_path):
+    from nabi_music.notes import Melody
+    from nabi_music.writers import write_midi
+
+    melody = Melody.from_codes("c32 d32 e16 f8 g8*2/3 a8*2/3 b8*2/3 c'4 r4 d'2")
+    [back] = read(write_midi(melody, tmp_path / "fine.mid"))
+    assert back.codes == melody.codes
+
+
+# --- properties: nothing but nabi_music's own errors escape ----------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    code=st.one_of(st.text(max_size=20), st.from_regex(r"[a-gr](is|es)*[',]*\d*\.*(\*\d*/?\d*)?~?"))
+)
+def test_the_code_parser_raises_only_parse_errors(code):
+    from nabi_music.notes import format_code, parse_code
+
+    try:
+        note = parse_code(code)
+    except ParseError as err:
+        assert repr(code) in str(err) or "outside the MIDI range" in str(err)
+    else:
+        assert format_code(note) == code
+
+
+XML_WORDS = st.sampled_from(
+    [
+        "<score-partwise>",
+        "</score-partwise>",
+        "<part id='P1'>",
+        "</part>",
+        "<measure>",
+        "</measure>",
+        "<note>",
+        "</note>",
+        "<pitch><step>C</step><octave>4</octave></pitch>",
+        "<duration>1</duration>",
+        "<rest/>",
+        "<chord/>",
+        "<divisions>0</divisions>",
+        "<attributes>",
+        "</attributes>",
+        "<?xml version='1.0'?>",
+        "<!DOCTYPE x [",
+        "&amp;",
+    ]
+)
+ABC_WORDS = st.sampled_from(
+    [
+        "X:1",
+        "T:t",
+        "K:C",
+        "M:3/4",
+        "L:1/8",
+        "C",
+        "D2",
+        "z",
+        "|:",
+        ":|",
+        "[1",
+        "[2",
+        "|]",
+        "(3",
+        "{g}",
+        "^",
+        "_",
+        "=",
+        ",",
+        "'",
+        "/",
+        "-",
+        "\n",
+        '"C"',
+        "[CEG]",
+        "K:Hp",
+    ]
+)
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    data=st.one_of(
+        st.tuples(st.just(".musicxml"), st.lists(XML_WORDS, max_size=25).map("".join)),
+        st.tuples(st.just(".abc"), st.lists(ABC_WORDS, max_size=30).map(" ".join)),
+        st.tuples(st.sampled_from([".musicxml", ".abc"]), st.text(max_size=80)),
+    )
+)
+def test_any_musicxml_or_abc_text_reads_or_raises_a_nabi_error(tmp_path, data):
+    suffix, text = data
+    path = tmp_path / f"any{suffix}"
+    path.write_text(text, encoding="utf-8")
+    try:
+        melodies = read_quietly(path)
+    except NabiError as err:
+        assert str(path) in str(err)
+    else:
+        assert melodies and all(m.notes for m in melodies)
+
+
+@pytest.mark.slow
+def test_every_kinder0_tune_and_every_chorale_soprano_reads():
+    """The whole corpus the issue names (bench/corpus_coverage.py prints the figures)."""
+    from music21 import corpus
+
+    melodies, skipped = read_report("corpus:essenFolksong/kinder0.abc")
+    assert len(melodies) + len(skipped) == 213
+    assert all(s.reason for s in skipped)
+    names = list(corpus.chorales.Iterator(numberingSystem="bwv", returnType="filename"))
+    assert {"bach/bwv253", "bach/bwv438"} <= set(names)
+    failed = []
+    for name in names:
+        try:
+            found, missed = read_report(f"corpus:{name}")
+        except InputError as err:
+            failed.append(str(err))
+            continue
+        assert found or missed, name
+        for m in found:
+            assert m.notes and not any(w for w in m.warnings if "voices" in w and "Soprano" in w)
+    assert not failed, failed

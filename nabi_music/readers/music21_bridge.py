@@ -216,6 +216,11 @@ def _melody_from_score(
             f"part{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}"
         )
     line = part
+    if not part.recurse().getElementsByClass(stream.Measure).first() and len(parts) == 1:
+        log.add(
+            "music21 found no bar lines in this tune (its ABC parser misses them after some "
+            "':|' and '|]' combinations); repeats, if any, are read in the written order"
+        )
     if options.repeats and _has_repeats(part):
         try:
             line = part.expandRepeats()

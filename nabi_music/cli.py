@@ -18,6 +18,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nabi_music.corpus_cli import (
+    CORPUS_PRESET_NAMES,
+    add_corpus_options,
+    add_evaluate_parser,
+    cmd_train_corpus,
+)
 from nabi_music.errors import InputError, NabiError, NabiWarning
 
 PRESET_NAMES = ("mlp", "lstm", "stateful-lstm", "stateful-lstm-2f")
@@ -163,6 +169,12 @@ def cmd_inspect(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from nabi_music.readers import read
 
+    if args.corpus:
+        return cmd_train_corpus(args, _read_options(args))
+    if not args.scores:
+        raise InputError("nothing to train on: give score files, or --corpus PATH...")
+    if args.preset in CORPUS_PRESET_NAMES:
+        raise InputError(f"{args.preset} trains on a corpus: use --corpus PATH...")
     melodies = [m for path in args.scores for m in read(path, **_read_options(args))]
     _quiet_tensorflow()
     from nabi_music.bundle import save_bundle
@@ -374,12 +386,15 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     p = sub.add_parser("train", help="train one preset and save it as a bundle")
-    p.add_argument("scores", nargs="+", help="score files to train on")
-    p.add_argument("--preset", required=True, choices=PRESET_NAMES)
+    p.add_argument("scores", nargs="*", help="score files to train on (or use --corpus)")
+    p.add_argument("--preset", required=True, choices=PRESET_NAMES + CORPUS_PRESET_NAMES)
     p.add_argument("-o", "--output", help="bundle file to write (default PRESET.nabi)")
     training_options(p)
     reading_options(p)
+    add_corpus_options(p)
     p.set_defaults(func=cmd_train)
+
+    add_evaluate_parser(sub)
 
     p = sub.add_parser("predict", help="predict a score with a trained bundle")
     p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")

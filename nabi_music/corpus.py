@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -58,11 +59,12 @@ def gather(specs: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def read_corpus(specs: Sequence[str]) -> list[Melody]:
-    """Every melody of every score :func:`gather` finds (a corpus file may hold hundreds)."""
+def read_corpus(specs: Sequence[str], **options: Any) -> list[Melody]:
+    """Every melody of every score :func:`gather` finds (a corpus file may hold hundreds);
+    ``options`` go to :func:`nabi_music.readers.read`."""
     from nabi_music.readers import read
 
-    return [m for path in gather(specs) for m in read(path)]
+    return [m for path in gather(specs) for m in read(path, **options)]
 
 
 def pitch_only(melody: Melody) -> Melody:

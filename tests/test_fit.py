@@ -2,6 +2,10 @@
 falls, the best epoch is kept, bundles reload, the NumPy runner equals Keras, and the
 held-out figures beat the n-gram's first guess."""
 
+import json
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from conftest import ROOT
@@ -20,6 +24,16 @@ KINDER_20 = ROOT / "tests" / "data" / "kinder_20.abc"
 @pytest.fixture(scope="module")
 def kinder():
     return read_corpus([str(KINDER_20)])
+
+
+def run_nabi(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "nabi_music.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=600,
+    )
 
 
 def small(name: str, **options):
@@ -110,3 +124,28 @@ def test_two_heads_and_gru_train_and_score_beside_the_ngram(kinder):
             assert 0 <= scores.top1 <= scores.top3 <= 1
         assert result.bundle.meta["corpus_options"]["normalize_key"] is True
         assert result.report.logs["val_loss"][-1] < result.report.logs["val_loss"][0]
+
+
+@pytest.mark.slow
+def test_nabi_train_corpus_then_evaluate(tmp_path):
+    bundle, summary, again = tmp_path / "k.nabi", tmp_path / "train.json", tmp_path / "eval.json"
+    result = run_nabi(
+        "train", "--corpus", str(KINDER_20), "--preset", "corpus-gru", "--epochs", "2",
+        "--split", "70/10/20", "--normalize-key", "--transpose=-1..1", "-o", str(bundle),
+        "--json", str(summary),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "16 train" not in result.stdout and "14 train, 2 validation, 4 test" in result.stdout
+    assert "3-gram (witten-bell)" in result.stdout and bundle.is_file()
+    trained = json.loads(summary.read_text())
+    assert len(trained["split"]["test"]) == 4 and trained["model"]["songs"] == 4
+    result = run_nabi("evaluate", str(bundle), "--json", str(again))
+    assert result.returncode == 0, result.stderr
+    evaluated = json.loads(again.read_text())
+    assert evaluated["model"]["bits"] == pytest.approx(trained["model"]["bits"])
+    assert evaluated["ngram"]["bits"] == pytest.approx(trained["ngram"]["bits"])
+    assert "bits/note" in result.stdout
+    result = run_nabi("evaluate", str(bundle), "--corpus", str(KINDER_20))
+    assert "14 of these songs are also among the bundle's training songs" in result.stdout
+    result = run_nabi("train", "--corpus", str(KINDER_20), "--preset", "lstm")
+    assert result.returncode == 2 and "corpus presets" in result.stderr

@@ -212,6 +212,7 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     melody = _read_one(args.score, args)
+    options = _media_options(args, report=False)
     _check_out_dir(args.out)
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
@@ -234,10 +235,17 @@ def cmd_predict(args: argparse.Namespace) -> int:
     folder = Path(args.out) / song_name(args.score) / name
     folder.mkdir(parents=True, exist_ok=True)
     files = write_prediction(prediction, folder, name)
+    media = None
+    if options is not None:
+        from nabi_music.publish import publish_files
+
+        media = publish_files(files, options)
+        files += media.files
     print(f"one-step:  {prediction.one_step.describe()}")
     print(f"full-song: {prediction.full_song.describe()}")
     for f in files:
         print(f"wrote {f}")
+    _print_media(media, media.timings if media else {})
     return 0
 
 
@@ -290,7 +298,7 @@ def cmd_song(args: argparse.Namespace) -> int:
     return 0
 
 
-def _media_options(args: argparse.Namespace) -> Any:
+def _media_options(args: argparse.Namespace, report: bool = True) -> Any:
     if args.no_media:
         return None
     from nabi_music.audio import instrument_program
@@ -298,7 +306,22 @@ def _media_options(args: argparse.Namespace) -> Any:
 
     instrument_program(args.instrument)  # an unknown name fails before training
     formats = ("pdf", "png", "svg") if args.svg else ("pdf", "png")
-    return MediaOptions(formats=formats, instrument=args.instrument)
+    return MediaOptions(formats=formats, instrument=args.instrument, report=report)
+
+
+def _add_media_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--instrument",
+        default="piano",
+        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
+        "a General MIDI name or a program number 0-127",
+    )
+    p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
+    p.add_argument(
+        "--no-media",
+        action="store_true",
+        help=f"write only MIDI, LilyPond {what}: no engraving or audio",
+    )
 
 
 def _print_media(media: Any, timings: dict[str, float]) -> None:
@@ -400,6 +423,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")
     p.add_argument("score", help="the score whose melody to predict")
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    _add_media_arguments(p, "and nothing else")
     p.add_argument(
         "--map-unknown",
         choices=MAP_UNKNOWN,
@@ -418,18 +442,7 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma-separated presets (default {','.join(PRESET_NAMES)})",
     )
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
-    p.add_argument(
-        "--instrument",
-        default="piano",
-        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
-        "a General MIDI name or a program number 0-127",
-    )
-    p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
-    p.add_argument(
-        "--no-media",
-        action="store_true",
-        help="write only MIDI, LilyPond and the models: no engraving, audio or report page",
-    )
+    _add_media_arguments(p, "and the models, no report page")
     training_options(p)
     reading_options(p)
     p.set_defaults(func=cmd_song)

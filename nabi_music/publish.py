@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import platform
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -52,36 +53,9 @@ class Published:
 def publish_song(result: SongResult, options: MediaOptions | None = None) -> Published:
     """Render, synthesise, plot and report ``result`` (see the module docstring)."""
     options = options or MediaOptions()
-    timings: dict[str, float] = {}
-    files: list[Path] = []
-    warnings: list[str] = []
-    lys = [f for f in result.files if f.suffix == ".ly"]
-    midis = [f for f in result.files if f.suffix == ".mid"]
-
-    formats = list(options.formats)
-    if options.report and "png" not in formats:
-        formats.append("png")
-    if options.render and lys:
-        from nabi_music.render import render_files
-
-        start = time.perf_counter()
-        rendered = render_files(lys, formats, jobs=options.jobs, timeout=options.timeout)
-        timings["render"] = time.perf_counter() - start
-        for r in rendered:
-            files += r.files
-            warnings += [f"{r.source.name}: {w}" for w in r.warnings]
-
-    engine, detail = None, ""
-    if options.audio and midis:
-        from nabi_music.audio import synthesize_files
-
-        start = time.perf_counter()
-        made = synthesize_files(midis, instrument=options.instrument)
-        timings["synthesise"] = time.perf_counter() - start
-        files += [m.path for m in made]
-        engine = "sine" if any(m.engine == "sine" for m in made) else "soundfont"
-        detail = next((m.detail for m in made if m.engine == engine), "")
-
+    media = publish_files(result.files, options)
+    timings = dict(media.timings)
+    files = list(media.files)
     report = None
     if options.report:
         start = time.perf_counter()
@@ -93,10 +67,49 @@ def publish_song(result: SongResult, options: MediaOptions | None = None) -> Pub
             result.folder,
             title=result.melody.title or result.song,
         )
-        report = _write_page(result, plots, engine, detail, options, timings)
+        report = _write_page(
+            result, plots, media.audio_engine, media.audio_detail, options, timings
+        )
         files += [history, *plots, report]
         timings["report"] = time.perf_counter() - start
-    return Published(tuple(files), timings, report, engine, detail, tuple(warnings))
+    return Published(
+        tuple(files), timings, report, media.audio_engine, media.audio_detail, media.warnings
+    )
+
+
+def publish_files(files: Sequence[Path], options: MediaOptions | None = None) -> Published:
+    """Engrave the ``.ly`` files and synthesise the ``.mid`` files among ``files``."""
+    options = options or MediaOptions()
+    timings: dict[str, float] = {}
+    made: list[Path] = []
+    warnings: list[str] = []
+    lys = [f for f in files if f.suffix == ".ly"]
+    midis = [f for f in files if f.suffix == ".mid"]
+
+    formats = list(options.formats)
+    if options.report and "png" not in formats:
+        formats.append("png")
+    if options.render and lys:
+        from nabi_music.render import render_files
+
+        start = time.perf_counter()
+        rendered = render_files(lys, formats, jobs=options.jobs, timeout=options.timeout)
+        timings["render"] = time.perf_counter() - start
+        for r in rendered:
+            made += r.files
+            warnings += [f"{r.source.name}: {w}" for w in r.warnings]
+
+    engine, detail = None, ""
+    if options.audio and midis:
+        from nabi_music.audio import synthesize_files
+
+        start = time.perf_counter()
+        waves = synthesize_files(midis, instrument=options.instrument)
+        timings["synthesise"] = time.perf_counter() - start
+        made += [w.path for w in waves]
+        engine = "sine" if any(w.engine == "sine" for w in waves) else "soundfont"
+        detail = next((w.detail for w in waves if w.engine == engine), "")
+    return Published(tuple(made), timings, None, engine, detail, tuple(warnings))
 
 
 def _write_history(result: SongResult) -> Path:

@@ -160,3 +160,38 @@ def test_the_page_is_utf8_with_a_doctype(small_song_run, name: str) -> None:
     folder, _ = small_song_run
     html = (folder / name).read_text(encoding="utf-8")
     assert html.startswith("<!DOCTYPE html>") and '<meta charset="utf-8">' in html
+
+
+def test_nabi_predict_engraves_and_synthesises_what_it_writes(small_song_run, tmp_path) -> None:
+    import subprocess
+    import sys
+
+    from conftest import NABIYA_LY, ROOT
+
+    folder, _ = small_song_run
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "nabi_music.cli",
+            "predict",
+            str(folder / "mlp" / "model.nabi"),
+            str(NABIYA_LY),
+            "--out",
+            str(tmp_path),
+            "--instrument",
+            "flute",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    made = sorted(p.name for p in (tmp_path / "nabiya" / "mlp").iterdir())
+    assert made == sorted(
+        f"{mode}.{ext}"
+        for mode in ("one_step", "full_song")
+        for ext in ("ly", "mid", "pdf", "png", "wav")
+    )
+    assert "audio: TimGM6mb.sf2 SoundFont (midirenderer), Flute" in result.stdout

@@ -298,36 +298,36 @@ def _notes(line: Any, log: _Log) -> list[Note]:
     flat = line.flatten()
     events: list[Note] = []
     cursor = Fraction(0)
-    graces: list[int | None] = []
-    chords: list[int | None] = []
-    unpitched: list[int | None] = []
-    overlaps: list[int | None] = []
+    # the elements to warn about; their measure numbers are looked up only to warn
+    graces: list[Any] = []
+    chords: list[Any] = []
+    unpitched: list[Any] = []
+    overlaps: list[Any] = []
     visible_end = Fraction(0)
     for el in flat.notesAndRests:
-        measure = getattr(el, "measureNumber", None)
         duration = to_fraction(el.quarterLength)
         if duration <= 0 or el.duration.isGrace:
-            graces.append(measure)
+            graces.append(el)
             continue
         if isinstance(el, note.Rest):
             pitch = None
         elif isinstance(el, chord.Chord):
             pitches = list(el.pitches)
             if not pitches:
-                unpitched.append(measure)
+                unpitched.append(el)
                 continue
             if len(pitches) > 1:
-                chords.append(measure)
+                chords.append(el)
             pitch = _pitch(max(pitches, key=lambda p: p.ps), log)
         elif isinstance(el, note.Note):
             pitch = _pitch(el.pitch, log)
         else:  # unpitched percussion: its time becomes a rest
-            unpitched.append(measure)
+            unpitched.append(el)
             continue
         tie = pitch is not None and el.tie is not None and el.tie.type in ("start", "continue")
         offset = to_fraction(flat.elementOffset(el))
         if offset < cursor:  # overlaps the previous note: keep one line
-            overlaps.append(measure)
+            overlaps.append(el)
             last = events[-1]
             start = cursor - last.duration
             if pitch is None or (
@@ -348,14 +348,19 @@ def _notes(line: Any, log: _Log) -> list[Note]:
     while events and events[-1].is_rest and cursor > visible_end:
         cursor -= events.pop().duration
     if graces:
-        log.add(f"dropped {len(graces)} grace note(s){in_measures(graces)} (no duration)")
+        log.add(f"dropped {len(graces)} grace note(s){_in_measures(graces)} (no duration)")
     if chords:
-        log.add(f"reduced {len(chords)} chord(s){in_measures(chords)} to their top note")
+        log.add(f"reduced {len(chords)} chord(s){_in_measures(chords)} to their top note")
     if unpitched:
-        log.add(f"replaced {len(unpitched)} unpitched note(s){in_measures(unpitched)} by rests")
+        log.add(f"replaced {len(unpitched)} unpitched note(s){_in_measures(unpitched)} by rests")
     if overlaps:
-        log.add(f"cut {len(overlaps)} overlapping note(s){in_measures(overlaps)} to keep one line")
+        log.add(f"cut {len(overlaps)} overlapping note(s){_in_measures(overlaps)} to keep one line")
     return merge_rests(merge_ties(events))
+
+
+def _in_measures(elements: list[Any]) -> str:
+    """`` in measures 2-3`` for music21 elements (a context search each: only to warn)."""
+    return in_measures(getattr(el, "measureNumber", None) for el in elements)
 
 
 def _pitch(p: Any, log: _Log) -> Pitch:

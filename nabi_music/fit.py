@@ -69,6 +69,19 @@ class Chunks:
     def notes(self) -> int:
         return int(self.weights.sum())
 
+    def padded(self, multiple: int) -> Chunks:
+        """The chunks and copies of the first with weight 0, to a multiple of ``multiple``
+        rows: every batch is then full, and splits evenly between distributed replicas."""
+        extra = -len(self) % multiple
+        if not extra:
+            return self
+        rows = np.zeros(extra, dtype=np.int64)
+        return Chunks(
+            np.concatenate([self.inputs, self.inputs[rows]]),
+            np.concatenate([self.targets, self.targets[rows]]),
+            np.concatenate([self.weights, np.zeros_like(self.weights[rows])]),
+        )
+
 
 def song_chunks(sequences: Sequence[np.ndarray], window: int, start: int) -> Chunks:
     """The chunks of every song (never across songs), ``start`` being the start symbol.
@@ -151,7 +164,10 @@ def make_strategy(name: str) -> Any:
     if name == "default":
         return tf.distribute.get_strategy()
     if name == "mirrored":
-        return tf.distribute.MirroredStrategy()
+        # every GPU, or else every (logical) CPU device: MirroredStrategy's own default
+        # takes one CPU only
+        devices = tf.config.list_logical_devices("GPU") or tf.config.list_logical_devices("CPU")
+        return tf.distribute.MirroredStrategy([d.name for d in devices])
     if name == "multi-worker":
         return tf.distribute.MultiWorkerMirroredStrategy()
     raise InputError(f"unknown strategy {name!r}; expected one of {', '.join(STRATEGIES)}")
@@ -188,6 +204,7 @@ class FitReport:
     seconds: float
     notes: int
     notes_per_second: float
+    replicas: int = 1
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -196,6 +213,7 @@ class FitReport:
             "seconds": self.seconds,
             "notes": self.notes,
             "notes_per_second": self.notes_per_second,
+            "replicas": self.replicas,
         }
 
 
@@ -235,8 +253,15 @@ def fit_corpus(
     table = model_table(vocabulary, config)
     train_chunks = song_chunks(encode_songs(train, vocabulary), config.window, n_classes)
     val_chunks = song_chunks(encode_songs(validation, vocabulary), config.window, n_classes)
+    if strategy != "default":  # full batches only: each splits evenly between the replicas
+        train_chunks = train_chunks.padded(config.batch_size)
+        val_chunks = val_chunks.padded(config.batch_size)
     train_ds = make_dataset(
-        train_chunks, table, config.batch_size, shuffle_seed=seed, factors=factors
+        train_chunks,
+        table,
+        config.batch_size,
+        shuffle_seed=seed,
+        factors=factors,
     )
     val_ds = make_dataset(val_chunks, table, config.batch_size, factors=factors)
 
@@ -283,6 +308,7 @@ def fit_corpus(
         seconds=seconds,
         notes=train_chunks.notes,
         notes_per_second=train_chunks.notes * len(val_loss) / seconds,
+        replicas=int(chosen.num_replicas_in_sync),
     )
     history = History(
         loss=logs["loss"],

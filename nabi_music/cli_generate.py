@@ -28,7 +28,8 @@ def add_generate_command(sub: Any) -> None:
         "--primer",
         metavar="SCORE|CODES",
         help="a score (its first window of notes) or note codes such as 'g8 e8 e4 f8' "
-        "(default: the opening of a training song)",
+        "(default: the opening window of a training song; a corpus model starts from "
+        "nothing)",
     )
     length = p.add_mutually_exclusive_group()
     length.add_argument("--length", type=int, metavar="N", help="new notes per melody (32)")
@@ -93,6 +94,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         check_formats,
         compose,
         load_primer,
+        start_padded,
         stats_table,
         write_composition,
     )
@@ -128,7 +130,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from nabi_music.bundle import load_bundle
 
     bundle = load_bundle(args.bundle)
-    primer = load_primer(args.primer, bundle.config.window) if args.primer else None
+    window = bundle.config.window
+    minimum = 1 if start_padded(bundle.config) else window
+    primer = load_primer(args.primer, window, minimum) if args.primer else None
     composition = compose(bundle, request, primer)
     written = write_composition(composition, args.out, formats, instrument=args.instrument)
 
@@ -137,13 +141,16 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(
         f"{composition.preset}: {count} {'melody' if count == 1 else 'melodies'}, "
         f"seed {request.seed}, temperature {sampling.temperature:g}, "
-        f"top-k {sampling.top_k or '-'}; key {composition.key or '-'}, "
-        f"time {composition.time_signature or '-'}"
+        f"top-k {sampling.top_k or '-'}; key {composition.key or 'each its own'}, "
+        f"time {composition.time_signature or 'each its own'}"
     )
     if composition.constraints:
         print(f"constraints: {'; '.join(composition.constraints)}")
     for g in composition.melodies:
-        print(f"melody {g.index} (primer: {g.primer.origin}): {' '.join(g.melody.codes)}")
+        setting = f"{g.melody.key or 'no key'}, {g.melody.time_signature or 'no metre'}"
+        print(
+            f"melody {g.index} (primer: {g.primer.origin}; {setting}): {' '.join(g.melody.codes)}"
+        )
     print()
     print(stats_table(composition))
     print()

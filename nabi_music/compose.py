@@ -10,9 +10,11 @@ to PDF/PNG), MusicXML and WAV, and everything as ``generated.json``.
 
 Where things come from, first found wins:
 
-- **primer**: ``--primer`` (a score: its first window of notes; or note codes);
-  without one, the opening window of a training song the bundle records,
-  chosen by the melody's Generator;
+- **primer**: ``--primer`` (a score: its first window of notes; or note codes,
+  at least a window of them, or at least one for a model trained with the
+  start symbol); without one, the opening window of a training song the bundle
+  records, chosen by the melody's Generator, or, for a model trained with the
+  start symbol (the corpus presets), nothing: it composes from the start;
 - **time signature, key, tempo**: the options, the primer's score, the
   training melodies the bundle records (their most common values);
 - **training songs** (for reference statistics and the repeated n-gram rate):
@@ -43,6 +45,7 @@ from nabi_music.constraints import (
     parse_scale,
     split_at_bar_lines,
 )
+from nabi_music.encoding import start_row
 from nabi_music.errors import InputError, NabiError
 from nabi_music.fileio import atomic_write
 from nabi_music.notes import Melody, parse_code, parse_codes
@@ -127,6 +130,7 @@ class Generated:
     melody: Melody
     primer_notes: int
     stats: dict[str, Any]
+    scale: Scale | None = None
 
 
 @dataclass(frozen=True)
@@ -150,7 +154,7 @@ class Composition:
         samples = [
             Sample(
                 tuple(g.primer.codes + g.codes),
-                self.scale or _scale_of(g.melody.key),
+                g.scale or _scale_of(g.melody.key),
                 len(g.primer.codes),
             )
             for g in self.melodies
@@ -177,6 +181,8 @@ class Composition:
                 {
                     "index": g.index,
                     "title": g.melody.title,
+                    "key": g.melody.key,
+                    "time_signature": g.melody.time_signature,
                     "primer": list(g.primer.codes),
                     "primer_origin": g.primer.origin,
                     "codes": list(g.codes),
@@ -202,8 +208,10 @@ def _looks_like_score(text: str) -> bool:
     return not any(ch.isspace() for ch in text) and Path(text).suffix.lower() in READERS
 
 
-def load_primer(text: str, window: int) -> Primer:
-    """A primer from ``--primer``: a score (its first ``window`` notes) or note codes."""
+def load_primer(text: str, window: int, minimum: int | None = None) -> Primer:
+    """A primer from ``--primer``: a score (its first ``window`` notes) or note codes
+    (at least ``minimum`` of them, default ``window``)."""
+    minimum = window if minimum is None else minimum
     if _looks_like_score(text):
         from nabi_music.readers import read
 
@@ -212,19 +220,25 @@ def load_primer(text: str, window: int) -> Primer:
             raise InputError(f"{text}: no melody found for the primer")
         score = melodies[0]
         codes = tuple(score.codes[:window])
-        if len(codes) < window:
+        if len(codes) < minimum:
             raise InputError(
                 f"{text}: the primer score has {len(score.codes)} notes; "
                 f"the model reads windows of {window}"
             )
         return Primer(codes, text, score)
     codes = tuple(n.code for n in parse_codes(text, source="--primer"))
-    if len(codes) < window:
+    if len(codes) < minimum:
         raise InputError(
             f"the primer has {len(codes)} note{'s' if len(codes) != 1 else ''}; "
-            f"the model reads windows of {window}: give at least {window} codes"
+            f"the model reads windows of {window}: give at least {minimum} codes"
         )
     return Primer(codes, "codes")
+
+
+def start_padded(config: Any) -> bool:
+    """True for models trained from each song's start with the start symbol (corpus
+    presets): they compose from any primer, even none."""
+    return bool(getattr(config, "start_padded", False))
 
 
 def check_primer(primer: Primer, vocabulary: Any) -> None:
@@ -276,49 +290,38 @@ def _scale_of(key: str | None) -> Scale | None:
 # --- composing -------------------------------------------------------------------
 
 
-def compose(bundle: Any, request: Request, primer: Primer | None = None) -> Composition:
-    """Generate ``request.count`` melodies with ``bundle`` (see the module docstring)."""
-    vocabulary = bundle.vocabulary
-    window = bundle.config.window
-    if primer is not None:
-        check_primer(primer, vocabulary)
-    songs, songs_origin = training_songs(bundle)
-    meta = bundle.meta or {}
-    openings = [
-        s.codes[:window]
-        for s in songs
-        if len(s.codes) >= window and not vocabulary.unknown(s.codes[:window])
-    ]
-    if primer is None and not openings:
-        raise InputError(
-            "the bundle records no training melody to start from: give a primer with --primer"
-        )
-    score = primer.score if primer is not None else None
+@dataclass(frozen=True)
+class Setting:
+    """The key, scale, metre and constraints one melody is composed under."""
 
-    time_signature = (
-        request.time_signature
-        or (score.time_signature if score else None)
-        or meta.get("time_signature")
-        or _most_common([s.time_signature for s in songs])
-    )
+    key: str | None
+    scale: Scale | None
+    time_signature: str | None
+    constraints: Constraints
+
+
+def settle(
+    request: Request,
+    key: str | None,
+    time_signature: str | None,
+) -> Setting:
+    """The setting of a melody whose primer comes with ``key`` and ``time_signature``
+    (from its score or training song, else the training melodies'); options win."""
+    time_signature = request.time_signature or time_signature
     bar = bar_length(time_signature) if time_signature else None
-    melody_key = (score.key if score else None) or meta.get("key")
-    melody_key = melody_key or _most_common([s.key for s in songs])
-    tempo = (score.tempo if score else None) or meta.get("tempo")
-
     scale: Scale | None = None
     if request.key == AUTO_KEY:
-        if not melody_key:
+        if not key:
             raise InputError(
                 "--key without a value takes the key of the primer or of the training "
                 "melodies, but neither says one: name the key, as in --key 'D major'"
             )
-        scale = parse_scale(melody_key)
+        scale = parse_scale(key)
     elif request.key:
         scale = parse_scale(request.key)
     if scale is not None:
-        melody_key = scale.key_signature
-    tonic = scale or _scale_of(melody_key)
+        key = scale.key_signature
+    tonic = scale or _scale_of(key)
     if request.end_on_tonic and tonic is None:
         raise InputError("an ending on the tonic needs a key: give one with --key")
     whole_bars = request.whole_bars or request.bars is not None
@@ -337,81 +340,167 @@ def compose(bundle: Any, request: Request, primer: Primer | None = None) -> Comp
         tonic=tonic,
         metre=time_signature,
     )
+    return Setting(key, scale, time_signature, constraints)
 
-    plans: dict[Fraction, Plan] = {}
 
-    def plan_for(codes: Sequence[str]) -> Plan | None:
+def compose(bundle: Any, request: Request, primer: Primer | None = None) -> Composition:
+    """Generate ``request.count`` melodies with ``bundle`` (see the module docstring)."""
+    vocabulary = bundle.vocabulary
+    window = bundle.config.window
+    padded = start_padded(bundle.config)
+    table = bundle.table
+    if padded:
+        table = start_row(table)
+    if primer is not None:
+        check_primer(primer, vocabulary)
+    songs, songs_origin = training_songs(bundle)
+    meta = bundle.meta or {}
+    default_key = meta.get("key") or _most_common([s.key for s in songs])
+    default_metre = meta.get("time_signature") or _most_common([s.time_signature for s in songs])
+    score = primer.score if primer is not None else None
+    tempo = (score.tempo if score else None) or meta.get("tempo")
+
+    plans: dict[tuple[Constraints, Fraction], Plan | None] = {}
+
+    def plan_for(setting: Setting, codes: Sequence[str]) -> Plan | None:
         start = sum((parse_code(c).duration for c in codes), Fraction(0))
-        if not constraints.active and request.bars is None:
-            return None
-        if start not in plans:
-            if request.bars is not None:
-                assert bar is not None
-                end = (math.ceil(start / bar) + request.bars) * bar
-                length = Length(end=Fraction(end))
+        constraints = setting.constraints
+        if (constraints, start) not in plans:
+            if not constraints.active:
+                plans[constraints, start] = None
             else:
-                length = Length(notes=request.length or DEFAULT_NOTES)
-            plans[start] = Plan(vocabulary, constraints, length, start)
-        return plans[start]
+                if request.bars is not None:
+                    assert constraints.bar is not None
+                    bar = constraints.bar
+                    length = Length(end=Fraction((math.ceil(start / bar) + request.bars) * bar))
+                else:
+                    length = Length(notes=request.length or DEFAULT_NOTES)
+                plans[constraints, start] = Plan(vocabulary, constraints, length, start)
+        return plans[constraints, start]
 
-    # Check every possible start before generating anything: bad input fails at once.
-    candidates = [primer.codes] if primer is not None else openings
-    for codes in candidates:
-        plan_for(codes)
+    # Every start is settled and checked before anything is generated: bad input fails
+    # at once. Without a primer, training songs whose opening cannot start are left out.
+    starts: list[tuple[Primer, Setting]] = []
+    if primer is not None:
+        setting = settle(
+            request,
+            (score.key if score else None) or default_key,
+            (score.time_signature if score else None) or default_metre,
+        )
+        plan_for(setting, primer.codes)
+        starts.append((primer, setting))
+    elif padded:  # a model trained from each song's start composes from nothing
+        setting = settle(request, default_key, default_metre)
+        plan_for(setting, ())
+        starts.append((Primer((), "none (from the start symbol)"), setting))
+    else:
+        first_error: InputError | None = None
+        for k, song in enumerate(songs):
+            opening = song.codes[:window]
+            if len(opening) < window or vocabulary.unknown(opening):
+                continue
+            try:
+                setting = settle(
+                    request, song.key or default_key, song.time_signature or default_metre
+                )
+                plan_for(setting, opening)
+            except InputError as err:
+                first_error = first_error or err
+                continue
+            starts.append((Primer(tuple(opening), f"training song {k + 1}"), setting))
+        if not starts:
+            if first_error is not None:
+                raise first_error
+            raise InputError(
+                "the bundle records no training melody to start from: give a primer with --primer"
+            )
 
     index = NgramIndex.build(s.codes for s in songs) if songs else None
     runner = bundle.runner()
-    table = bundle.table
     title_base = (score.title if score and score.title else None) or "Generated melody"
     melodies = []
     for k, rng in enumerate(generators(request.seed, request.count), start=1):
-        chosen = primer
-        if chosen is None:
-            pick = int(rng.integers(len(openings)))
-            chosen = Primer(tuple(openings[pick]), f"training song {pick + 1}")
-        plan = plan_for(chosen.codes)
+        chosen, setting = starts[int(rng.integers(len(starts)))] if primer is None else starts[0]
+        plan = plan_for(setting, chosen.codes)
         guide = plan.cursor() if plan is not None else Count(request.length or DEFAULT_NOTES)
         indices = generate(
-            runner, table, vocabulary.encode(chosen.codes), guide, rng, request.sampling
+            runner,
+            table,
+            vocabulary.encode(chosen.codes),
+            guide,
+            rng,
+            request.sampling,
+            start_symbol=len(vocabulary) if padded else None,
         )
         codes = tuple(vocabulary.decode(indices))
         primer_notes = [parse_code(c) for c in chosen.codes]
         new_notes = [parse_code(c) for c in codes]
-        if bar is not None:
+        if setting.time_signature is not None:
+            bar = bar_length(setting.time_signature)
             start = sum((n.duration for n in primer_notes), Fraction(0))
             primer_notes = split_at_bar_lines(primer_notes, bar)
             new_notes = split_at_bar_lines(new_notes, bar, start)
         melody = Melody(
             tuple(primer_notes + new_notes),
             title=f"{title_base} {k}" if request.count > 1 or score is None else title_base,
-            key=melody_key,
-            time_signature=time_signature,
+            key=setting.key,
+            time_signature=setting.time_signature,
             tempo=tempo,
             program=score.program if score else None,
             source=f"nabi generate ({bundle.config.preset})",
         )
         stats = melody_stats(
-            chosen.codes + codes, scale or _scale_of(melody_key), index, len(chosen.codes)
+            chosen.codes + codes,
+            setting.scale or _scale_of(setting.key),
+            index,
+            len(chosen.codes),
         )
-        melodies.append(Generated(k, chosen, codes, melody, len(primer_notes), stats))
+        melodies.append(
+            Generated(k, chosen, codes, melody, len(primer_notes), stats, setting.scale)
+        )
 
     reference: dict[str, Any] = {"_index": index}
     if songs:
         reference["training"] = corpus_stats([(s.codes, _scale_of(s.key)) for s in songs], index)
     if score is not None:
         reference["primer_score"] = melody_stats(score.codes, _scale_of(score.key), index)
+    settings = [st for _, st in starts]
     return Composition(
         preset=bundle.config.preset,
         request=request,
-        key=melody_key,
-        scale=scale,
-        time_signature=time_signature,
+        key=_only({g.melody.key for g in melodies}),
+        scale=_only({g.scale for g in melodies}),
+        time_signature=_only({g.melody.time_signature for g in melodies}),
         tempo=tempo,
-        constraints=tuple(constraints.describe()),
+        constraints=_describe(settings),
         melodies=tuple(melodies),
         reference=reference,
         songs_origin=songs_origin,
     )
+
+
+def _describe(settings: Sequence[Setting]) -> tuple[str, ...]:
+    """The constraints in words; where melodies differ (each its own primer's key or
+    metre), said so once."""
+    each = [st.constraints.describe() for st in settings]
+    if all(d == each[0] for d in each):
+        return tuple(each[0])
+    c = settings[0].constraints
+    out = []
+    if c.scale is not None:
+        out.append("key of each melody's primer")
+    if c.pitch_range is not None:
+        out.append(f"range {c.pitch_range}")
+    if c.whole_bars:
+        out.append("whole bars of each melody's metre" + (" (ties allowed)" if c.ties else ""))
+    if c.end_on_tonic:
+        out.append("ending on the tonic")
+    return tuple(out)
+
+
+def _only(values: set[Any]) -> Any:
+    """The one value all melodies share, or None."""
+    return next(iter(values)) if len(values) == 1 else None
 
 
 # --- writing -----------------------------------------------------------------------

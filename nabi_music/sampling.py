@@ -136,17 +136,22 @@ def generate(
     guide: Guide,
     rng: np.random.Generator,
     sampling: Sampling,
+    start_symbol: int | None = None,
 ) -> np.ndarray:
     """Indices generated after ``primer`` until ``guide`` is finished, each fed back.
 
-    ``primer`` holds at least one window of vocabulary indices. A stateful model
-    first reads the primer window by window from a zero state (teacher forced),
-    so a primer of exactly one window starts as
-    :func:`nabi_music.generation.predict_full_song` does; then every new note is
-    drawn by :func:`choose` and appended, and the window slides on.
+    ``primer`` holds at least one window of vocabulary indices; or, for a model
+    trained with the start symbol (``start_symbol``, a row of ``table``), any
+    number, even none: the sequence is then left-padded with a window of start
+    symbols, as in training. A stateful model first reads the primer window by
+    window from a zero state (teacher forced), so a primer of exactly one window
+    starts as :func:`nabi_music.generation.predict_full_song` does; then every
+    new note is drawn by :func:`choose` and appended, and the window slides on.
     """
     window = runner.config.window
     primer = np.asarray(primer, dtype=np.int32)
+    if start_symbol is not None:
+        primer = np.concatenate([np.full(window, start_symbol, dtype=np.int32), primer])
     if len(primer) < window:
         raise InputError(f"the primer has {len(primer)} notes; the model needs {window}")
     sequence = list(int(i) for i in primer)

@@ -252,3 +252,35 @@ def test_nabi_generate_bad_input_is_one_line_and_writes_nothing(bundle_path, tmp
         assert len(result.stderr.strip().splitlines()) == 1, result.stderr
         assert message in result.stderr
         assert not bad.exists()
+
+
+def test_a_corpus_model_composes_from_nothing_or_a_short_primer():
+    """Corpus presets learn every note from a song's start (windows padded with the
+    start symbol): they need no primer, or any number of notes."""
+    from nabi_music.bundle import Bundle, training_meta
+    from nabi_music.encoding import Vocabulary
+    from nabi_music.models import build_model
+    from nabi_music.presets import preset
+    from nabi_music.training import History
+
+    config = preset("corpus-lstm").with_options(window=8, units=16, embedding=4)
+    assert config.start_padded
+    vocabulary = Vocabulary.from_codes(NABIYA)
+    bundle = Bundle(
+        model=build_model(config, len(vocabulary), seed=1),
+        vocabulary=vocabulary,
+        config=config,
+        seed=1,
+        history=History((), ()),
+        meta=training_meta([NABIYA_MELODY]),
+    )
+    request = Request(bars=4, sampling=Sampling(1.0), seed=2, count=2, key="C", end_on_tonic=True)
+    result = compose(bundle, request)
+    for g in result.melodies:
+        assert g.primer.codes == () and g.primer_notes == 0
+        assert sum(n.duration for n in g.melody.notes) == 8  # four bars of 2/4
+        assert parse_code(g.codes[-1]).pitch.midi % 12 == 0
+    short = load_primer("g8 e8", config.window, 1)
+    result = compose(bundle, Request(length=10, sampling=Sampling(0)), short)
+    assert result.melodies[0].melody.codes[:2] == ["g8", "e8"]
+    assert len(result.melodies[0].codes) == 10

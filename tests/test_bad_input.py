@@ -181,3 +181,32 @@ def test_titles_and_file_names_cannot_escape_the_output_folder(tmp_path, bundle,
         assert p.resolve().is_relative_to(out.resolve())
     assert {p.parent.parent.name for p in made} == {"evil_name"}
     assert not Path("/x").exists()
+
+
+def test_a_bundle_with_code_in_its_model_is_refused_and_the_code_never_runs(tmp_path, bundle):
+    """Keras safe mode: a Lambda layer (Python bytecode) in model.keras is not loaded."""
+    marker = tmp_path / "ran"
+    model = tmp_path / "evil.keras"
+    build = (
+        "import os; os.environ['TF_CPP_MIN_LOG_LEVEL'] = '3'\n"
+        "import keras\n"
+        f"touch = \"__import__('pathlib').Path({str(marker)!r}).write_text('r')\"\n"
+        "f = eval('lambda x: (' + touch + ', x)[1]')\n"
+        "inp = keras.Input((4, 1))\n"
+        "out = keras.layers.Dense(3)(keras.layers.Flatten()(keras.layers.Lambda(f)(inp)))\n"
+        f"keras.Model(inp, out).save({str(model)!r})\n"
+    )
+    made = subprocess.run([sys.executable, "-c", build], capture_output=True, text=True)
+    assert made.returncode == 0, made.stderr
+    marker.unlink(missing_ok=True)  # building the model called the function once
+    evil = tmp_path / "evil.nabi"
+    with zipfile.ZipFile(bundle) as src, zipfile.ZipFile(evil, "w") as dst:
+        for name in src.namelist():
+            if name != "model.keras":
+                dst.writestr(name, src.read(name))
+        dst.write(model, "model.keras")
+    out = tmp_path / "out"
+    line = one_error_line(nabi("predict", str(evil), str(NABIYA_LY), "--out", str(out)))
+    assert "the Keras model in the bundle cannot be loaded" in line
+    assert not marker.exists()
+    assert not out.exists()

@@ -635,3 +635,24 @@ def test_every_kinder0_tune_and_every_chorale_soprano_reads():
         for m in found:
             assert m.notes and not any(w for w in m.warnings if "voices" in w and "Soprano" in w)
     assert not failed, failed
+
+
+def test_inspect_summary_prints_read_skipped_notes_codes_and_range(tmp_path):
+    path = tmp_path / "book.abc"
+    path.write_text(
+        "X:1\nT:One\nL:1/4\nK:C\nC D E F|\n\nX:2\nT:Silent\nL:1/4\nK:C\nz4|\n", encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "nabi_music.cli", "inspect", "--summary", str(path)],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "melodies read:   1" in out
+    assert "skipped:         1" in out
+    assert "1 x no notes, only rests: Silent" in out
+    assert "notes:           4 (0 of them rests)" in out
+    assert "distinct codes:  4" in out
+    assert "pitch range:     C4 (c) to F4 (f)" in out

@@ -30,6 +30,7 @@ format: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python bench/stateful_speed.py
+	$(BIN)/python bench/stages.py
 
 clean:
 	rm -rf $(VENV) outputs/*/ .pytest_cache

@@ -8,7 +8,7 @@ title font is passed per text, never registered globally.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,7 +68,7 @@ def _plot(
     histories: Mapping[str, History],
     path: Path,
     *,
-    values: object,
+    values: Callable[[History], Sequence[float]],
     ylabel: str,
     heading: str,
     title: str,
@@ -79,7 +79,6 @@ def _plot(
     from matplotlib.figure import Figure
     from matplotlib.font_manager import FontProperties
 
-    assert callable(values)
     with matplotlib.style.context(["default", _STYLE]):
         fig = Figure(figsize=SIZE, dpi=DPI, layout="constrained")
         FigureCanvasAgg(fig)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nabi_music.fileio import atomic_write
+from nabi_music.report import PresetView, ReportData, ScoreView, relative_url, write_report
 
 if TYPE_CHECKING:
     from nabi_music.song import PresetResult, SongResult
@@ -120,9 +121,13 @@ def _write_history(result: SongResult) -> Path:
     return path
 
 
-def _media(folder: Path, stem: Path, label: str, caption: str, wrong: tuple = ()) -> object:
-    from nabi_music.report import ScoreView, relative_url
-
+def _media(
+    folder: Path,
+    stem: Path,
+    label: str,
+    caption: str,
+    wrong: tuple[tuple[int, str, str], ...] = (),
+) -> ScoreView:
     def rel(suffix: str) -> str | None:
         path = stem.with_suffix(suffix)
         return relative_url(path, folder) if path.is_file() else None
@@ -141,9 +146,7 @@ def _media(folder: Path, stem: Path, label: str, caption: str, wrong: tuple = ()
     return ScoreView(label, caption, rel(".png"), rel(".wav"), links, wrong)
 
 
-def _preset_view(result: SongResult, p: PresetResult) -> object:
-    from nabi_music.report import PresetView
-
+def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
     scores = []
     for mode, label in MODE_LABELS.items():
         comparison = p.prediction.one_step if mode == "one_step" else p.prediction.full_song
@@ -160,7 +163,7 @@ def _preset_view(result: SongResult, p: PresetResult) -> object:
         float(s["full_song_accuracy"]),
         int(s["epochs"]),
         float(s["train_seconds"]),
-        tuple(scores),  # type: ignore[arg-type]
+        tuple(scores),
     )
 
 
@@ -172,8 +175,6 @@ def _write_page(
     options: MediaOptions,
     timings: dict[str, float],
 ) -> Path:
-    from nabi_music.report import ReportData, relative_url, write_report
-
     folder = result.folder
     original = _media(folder, folder / "original", "the original melody", "")
     presets = tuple(_preset_view(result, p) for p in result.presets)
@@ -185,8 +186,8 @@ def _write_page(
         title=result.melody.title or result.song,
         song=result.song,
         notes=len(result.melody.notes),
-        original=original,  # type: ignore[arg-type]
-        presets=presets,  # type: ignore[arg-type]
+        original=original,
+        presets=presets,
         plots=plot_views,
         facts=tuple(_facts(result, engine, detail, options, {**result.timings, **timings})),
     )

@@ -25,7 +25,7 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -187,9 +187,8 @@ def _skip_string(text: str, i: int) -> int:
     return len(text)
 
 
-def _skip_scheme_value(text: str, i: int, refuse: object) -> int:
+def _skip_scheme_value(text: str, i: int, refuse: Callable[[int, str], UnsafeScoreError]) -> int:
     """Index after the harmless Scheme value at ``text[i] == '#'``, or raise."""
-    assert callable(refuse)
     m = _ALLOWED_CALLS.match(text, i)
     if m:
         return m.end()

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import shutil
 import wave
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -142,12 +143,19 @@ def synthesize_files(
         raise InputError(f"{len(sources)} MIDI files but {len(targets)} WAV paths")
     engine = _SoundFontEngine.load(soundfont)
     results = []
+    done: dict[bytes, Synthesized] = {}  # the same MIDI (a perfect prediction) is synthesised once
     for src, dest in zip(sources, targets, strict=True):
         try:
             midi_bytes = src.read_bytes()
         except OSError as err:
             raise InputError(f"cannot read the MIDI file {src}: {err}") from err
         midi = _prepare_midi(midi_bytes, program, release, where=str(src))
+        same = done.get(midi)
+        if same is not None:
+            with atomic_write(dest) as tmp:
+                shutil.copyfile(same.path, tmp)
+            results.append(Synthesized(src, dest, same.seconds, same.engine, same.detail))
+            continue
         samples, detail, kind = None, "", SINE_ENGINE
         if isinstance(engine, _SoundFontEngine):
             try:
@@ -162,6 +170,7 @@ def synthesize_files(
             samples = _sine(midi, release)
         _write_wav(dest, _normalise(samples))
         results.append(Synthesized(src, dest, len(samples) / SAMPLE_RATE, kind, detail))
+        done[midi] = results[-1]
     return results
 
 

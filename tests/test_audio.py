@@ -120,3 +120,11 @@ def test_resample_keeps_a_tone_and_the_length() -> None:
     assert out.shape == (44100, 1)
     expected = np.sin(2 * np.pi * 440 * np.arange(44100) / 44100)
     assert np.abs(out[1000:-1000, 0] - expected[1000:-1000]).max() < 1e-3
+
+
+def test_the_same_melody_is_synthesised_once_and_written_twice(midi: Path, tmp_path: Path) -> None:
+    copy = tmp_path / "copy.mid"
+    copy.write_bytes(midi.read_bytes())
+    first, second = synthesize_files([midi, copy], [tmp_path / "a.wav", tmp_path / "b.wav"])
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+    assert second.seconds == first.seconds and second.source == copy

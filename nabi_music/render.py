@@ -266,6 +266,14 @@ def render_files(
         (s.parent if o is None else Path(o).resolve())
         for s, o in zip(sources, out_dirs or [None] * len(sources), strict=True)
     ]
+    seen: dict[Path, Path] = {}
+    for src, out in zip(sources, outs, strict=True):
+        other = seen.setdefault(out / src.stem, src)
+        if other != src:
+            raise RenderError(
+                f"{other} and {src} would both be rendered to {out / src.stem}.*: "
+                "render them into different folders"
+            )
     texts = []
     for src in sources:
         if not src.is_file():

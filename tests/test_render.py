@@ -237,3 +237,12 @@ def test_nabi_render_shows_lilypond_errors_without_a_traceback(tmp_path: Path) -
     assert result.returncode == 1
     assert re.search(r"broken\.ly:2:\d+: error: unknown command", result.stderr)
     assert "Traceback" not in result.stderr
+
+
+def test_two_files_that_would_overwrite_each_other_are_refused(tmp_path: Path) -> None:
+    short = Melody.from_codes(NABIYA[:8])
+    a = write_lilypond(short, tmp_path / "a" / "x.ly")
+    b = write_lilypond(short, tmp_path / "b" / "x.ly")
+    with pytest.raises(RenderError, match=r"would both be rendered to .*out/x\.\*"):
+        render_files([a, b], out_dirs=[tmp_path / "out"] * 2)
+    assert not (tmp_path / "out").exists()

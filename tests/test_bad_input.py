@@ -210,3 +210,9 @@ def test_a_bundle_with_code_in_its_model_is_refused_and_the_code_never_runs(tmp_
     assert "the Keras model in the bundle cannot be loaded" in line
     assert not marker.exists()
     assert not out.exists()
+
+
+def test_a_repeat_bomb_is_refused(tmp_path):
+    bomb = write(tmp_path / "bomb.ly", "{ \\repeat unfold 1000 { \\repeat unfold 1000 { c'4 } } }")
+    line = one_error_line(nabi("inspect", str(bomb)))
+    assert "more than 500000 notes; expected a melody" in line

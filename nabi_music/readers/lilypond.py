@@ -57,8 +57,9 @@ IGNORED_CONTEXTS = {
     "FretBoards",
     "Devnull",
 }
-#: Most events one score may expand to (``\\repeat unfold 1000000`` is refused).
-MAX_EVENTS = 2_000_000
+#: Most notes, rests and skips one score may expand to (``\\repeat unfold 1000000`` is
+#: refused rather than filling the memory).
+MAX_EVENTS = 500_000
 _SEMITONES = (0, 2, 4, 5, 7, 9, 11)
 #: Steps from a modal tonic to the major tonic of the same key signature.
 _MODE_STEPS = {"ionian": 0, "dorian": -1, "phrygian": -2, "lydian": -3, "mixolydian": -4}
@@ -412,6 +413,9 @@ class _Walker:
 
     def _advance(self, node: Any) -> None:
         base, scaling = node.duration
+        self.count += 1
+        if self.count > MAX_EVENTS:
+            raise InputError(f"{self.where}: more than {MAX_EVENTS} notes; expected a melody")
         if not self.grace:
             duration = Fraction(base) * Fraction(scaling) * 4 * self.scale
             self.time += duration

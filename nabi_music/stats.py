@@ -80,7 +80,8 @@ def ngrams(codes: Sequence[str], n: int, start: int = 0) -> list[tuple[str, ...]
 def heard_pitches(codes: Sequence[str]) -> list[tuple[int, int]]:
     """``(index, MIDI pitch)`` of each note one hears start: rests and tied
     continuations of the same pitch are left out."""
-    notes = [parse_code(c) for c in codes]
+    parsed = {c: parse_code(c) for c in set(codes)}
+    notes = [parsed[c] for c in codes]
     out = []
     for i, note in enumerate(notes):
         if note.pitch is None:

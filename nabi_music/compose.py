@@ -49,7 +49,7 @@ from nabi_music.encoding import start_row
 from nabi_music.errors import InputError, NabiError
 from nabi_music.fileio import atomic_write
 from nabi_music.notes import Melody, parse_code, parse_codes
-from nabi_music.sampling import Count, Sampling, generate, generators
+from nabi_music.sampling import Count, Sampling, generate_batch, generators
 from nabi_music.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
 
 DEFAULT_NOTES = 32
@@ -419,19 +419,26 @@ def compose(bundle: Any, request: Request, primer: Primer | None = None) -> Comp
     runner = bundle.runner()
     title_base = (score.title if score and score.title else None) or "Generated melody"
     melodies = []
-    for k, rng in enumerate(generators(request.seed, request.count), start=1):
-        chosen, setting = starts[int(rng.integers(len(starts)))] if primer is None else starts[0]
+    rngs = generators(request.seed, request.count)
+    chosen_starts = [
+        starts[int(rng.integers(len(starts)))] if primer is None else starts[0] for rng in rngs
+    ]
+    guides: list[Any] = []
+    for chosen, setting in chosen_starts:
         plan = plan_for(setting, chosen.codes)
-        guide = plan.cursor() if plan is not None else Count(request.length or DEFAULT_NOTES)
-        indices = generate(
-            runner,
-            table,
-            vocabulary.encode(chosen.codes),
-            guide,
-            rng,
-            request.sampling,
-            start_symbol=len(vocabulary) if padded else None,
-        )
+        guides.append(plan.cursor() if plan is not None else Count(request.length or DEFAULT_NOTES))
+    generated = generate_batch(
+        runner,
+        table,
+        [vocabulary.encode(chosen.codes) for chosen, _ in chosen_starts],
+        guides,
+        rngs,
+        request.sampling,
+        start_symbol=len(vocabulary) if padded else None,
+    )
+    for k, ((chosen, setting), indices) in enumerate(
+        zip(chosen_starts, generated, strict=True), start=1
+    ):
         codes = tuple(vocabulary.decode(indices))
         primer_notes = [parse_code(c) for c in chosen.codes]
         new_notes = [parse_code(c) for c in codes]

@@ -172,6 +172,56 @@ def generate(
     return np.asarray(out, dtype=np.int32)
 
 
+def generate_batch(
+    runner: Runner,
+    table: np.ndarray,
+    primers: Sequence[Sequence[int] | np.ndarray],
+    guides: Sequence[Guide],
+    rngs: Sequence[np.random.Generator],
+    sampling: Sampling,
+    start_symbol: int | None = None,
+) -> list[np.ndarray]:
+    """:func:`generate` for several melodies at once: one forward pass per step for all
+    the melodies still going, each drawing with its own guide and Generator.
+
+    For a stateless model this gives each melody what :func:`generate` gives it
+    alone (up to the rounding of batched float32 arithmetic); a stateful model's
+    melodies are generated one after the other.
+    """
+    if not len(primers) == len(guides) == len(rngs):
+        raise ValueError("one primer, guide and generator per melody")
+    if runner.config.stateful or len(primers) < 2:
+        return [
+            generate(runner, table, p, g, r, sampling, start_symbol)
+            for p, g, r in zip(primers, guides, rngs, strict=True)
+        ]
+    window = runner.config.window
+    sequences = []
+    for primer in primers:
+        seq = [int(i) for i in np.asarray(primer, dtype=np.int32)]
+        if start_symbol is not None:
+            seq = [start_symbol] * window + seq
+        if len(seq) < window:
+            raise InputError(f"the primer has {len(seq)} notes; the model needs {window}")
+        sequences.append(seq)
+    outs: list[list[int]] = [[] for _ in primers]
+    while True:
+        going = [k for k, g in enumerate(guides) if not g.finished]
+        if not going:
+            break
+        if max(len(outs[k]) for k in going) >= MAX_NOTES:
+            raise InputError(f"generation would exceed {MAX_NOTES} notes: ask for fewer")
+        x = table[np.array([sequences[k][-window:] for k in going], dtype=np.int32)]
+        logits, _ = runner(x, ())
+        logits = np.asarray(logits)
+        for row, k in enumerate(going):
+            index = choose(logits[row], rngs[k], sampling, guides[k].mask())
+            guides[k].advance(index)
+            sequences[k].append(index)
+            outs[k].append(index)
+    return [np.asarray(o, dtype=np.int32) for o in outs]
+
+
 def generators(seed: int, count: int) -> list[np.random.Generator]:
     """``count`` independent Generators from one seed: melody k gets the same one
     whatever ``count`` is."""

@@ -9,7 +9,15 @@ from conftest import NABIYA
 from nabi_music.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError
 from nabi_music.generation import predict_full_song
-from nabi_music.sampling import Count, Sampling, choose, distribution, generate, generators
+from nabi_music.sampling import (
+    Count,
+    Sampling,
+    choose,
+    distribution,
+    generate,
+    generate_batch,
+    generators,
+)
 
 
 def test_distribution_temperature_top_k_and_mask():
@@ -60,8 +68,11 @@ class FakeRunner:
         return ()
 
     def __call__(self, x, state=()):
-        seed = int(abs(np.asarray(x).sum() * 1000)) % (2**32)
-        return np.random.default_rng(seed).normal(size=(1, self.size)), state
+        rows = []
+        for window in np.asarray(x):
+            seed = int(abs((window.ravel() * np.arange(1, window.size + 1)).sum() * 1000))
+            rows.append(np.random.default_rng(seed % 2**32).normal(size=self.size))
+        return np.array(rows), state
 
 
 def test_same_seed_same_melody_other_seed_other_melody():
@@ -78,6 +89,28 @@ def test_same_seed_same_melody_other_seed_other_melody():
     a = [g.random() for g in generators(3, 2)]
     b = [g.random() for g in generators(3, 5)][:2]
     assert a == b
+
+
+def test_a_batch_gives_each_melody_what_it_gets_alone():
+    runner = FakeRunner(14)
+    table = np.arange(14, dtype=np.float32)[:, None]
+    primers = [[0, 1, 2, 3], [5, 5, 6, 7, 1], [2, 3]]
+    lengths = [12, 30, 7]
+    batch = generate_batch(
+        runner,
+        table,
+        primers,
+        [Count(n) for n in lengths],
+        generators(9, 3),
+        Sampling(1.2, top_k=6),
+        start_symbol=13,
+    )
+    alone = [
+        generate(runner, table, p, Count(n), g, Sampling(1.2, top_k=6), start_symbol=13)
+        for p, n, g in zip(primers, lengths, generators(9, 3), strict=True)
+    ]
+    assert [list(b) for b in batch] == [list(a) for a in alone]
+    assert [len(b) for b in batch] == lengths
 
 
 @pytest.fixture(scope="module")

@@ -211,9 +211,12 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
             raise InputError(f"{out}: is a folder; expected a bundle file name")
         if not out.parent.exists():
             raise InputError(f"{out.parent}: no such folder for the bundle")
-    melodies_read = read_corpus(args.corpus, **read_options)
     _quiet_tensorflow()
+    from nabi_music.fit import make_strategy
+
+    strategy = make_strategy(args.strategy)  # before TensorFlow runs anything (multi-worker)
     _quiet_retracing()
+    melodies_read = read_corpus(args.corpus, **read_options)
     from nabi_music.crossval import cross_validate, prepare, run_split
     from nabi_music.presets import preset
 
@@ -251,7 +254,7 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
                 config,
                 options,
                 seed=args.seed,
-                strategy=args.strategy,
+                strategy=strategy,
                 progress_for=progress_for,
                 on_fold=on_fold,
             )
@@ -292,7 +295,7 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
             config,
             options,
             seed=args.seed,
-            strategy=args.strategy,
+            strategy=strategy,
             progress=bar,
             meta=meta,
         )

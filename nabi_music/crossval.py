@@ -151,7 +151,7 @@ def run_split(
     vocabulary: Vocabulary | None = None,
     seed: int = 1,
     epochs: int | None = None,
-    strategy: str = "default",
+    strategy: str | Any = "default",
     progress: FitProgress | None = None,
     meta: dict[str, Any] | None = None,
 ) -> SplitResult:
@@ -234,7 +234,7 @@ def cross_validate(
     *,
     seed: int = 1,
     epochs: int | None = None,
-    strategy: str = "default",
+    strategy: str | Any = "default",
     progress_for: Callable[[int], FitProgress | None] | None = None,
     on_fold: Callable[[int, SplitResult], None] | None = None,
 ) -> CrossValidation:

@@ -158,7 +158,8 @@ def make_dataset(
 
 
 def make_strategy(name: str) -> Any:
-    """The ``tf.distribute`` strategy named ``default``, ``mirrored`` or ``multi-worker``."""
+    """The ``tf.distribute`` strategy named ``default``, ``mirrored`` or ``multi-worker``
+    (the cluster from ``TF_CONFIG``)."""
     import tensorflow as tf
 
     if name == "default":
@@ -225,17 +226,21 @@ def fit_corpus(
     vocabulary: Vocabulary | None = None,
     seed: int = 1,
     epochs: int | None = None,
-    strategy: str = "default",
+    strategy: str | Any = "default",
     progress: FitProgress | None = None,
     meta: dict[str, Any] | None = None,
 ) -> tuple[Bundle, FitReport]:
     """Train a stateless preset on ``train`` songs with early stopping on ``validation``.
 
     ``vocabulary`` defaults to the codes of both sets; pass the whole corpus's
-    so that held-out songs can be scored. Returns the bundle with the best
+    so that held-out songs can be scored. ``strategy``: a name of
+    :data:`STRATEGIES` or a strategy made by :func:`make_strategy` (make a
+    ``multi-worker`` one once, before TensorFlow runs anything: its collective
+    ops are configured at program start-up). Returns the bundle with the best
     epoch's weights and the report of the run (also kept in ``bundle.meta["fit"]``).
     """
     import keras
+    import tensorflow as tf
 
     from nabi_music.models import build_corpus_model
 
@@ -246,6 +251,8 @@ def fit_corpus(
         )
     if not train or not validation:
         raise InputError("corpus training needs training songs and validation songs")
+    chosen = make_strategy(strategy) if isinstance(strategy, str) else strategy
+    distributed = chosen is not tf.distribute.get_strategy()
     vocabulary = vocabulary or Vocabulary.from_melodies([*train, *validation])
     n_classes = len(vocabulary)
     factors = Factors.of(vocabulary) if config.heads == "two" else None
@@ -253,7 +260,7 @@ def fit_corpus(
     table = model_table(vocabulary, config)
     train_chunks = song_chunks(encode_songs(train, vocabulary), config.window, n_classes)
     val_chunks = song_chunks(encode_songs(validation, vocabulary), config.window, n_classes)
-    if strategy != "default":  # full batches only: each splits evenly between the replicas
+    if distributed:  # full batches only: each splits evenly between the replicas
         train_chunks = train_chunks.padded(config.batch_size)
         val_chunks = val_chunks.padded(config.batch_size)
     train_ds = make_dataset(
@@ -265,10 +272,9 @@ def fit_corpus(
     )
     val_ds = make_dataset(val_chunks, table, config.batch_size, factors=factors)
 
-    chosen = make_strategy(strategy)
     with chosen.scope():
         trainer = build_corpus_model(config, n_classes, seed, n_heads=n_heads, sequences=True)
-        compile_model(trainer, config, jit_compile="auto" if strategy == "default" else False)
+        compile_model(trainer, config, jit_compile=False if distributed else "auto")
 
     total = epochs or config.epochs
     callbacks: list[Any] = [

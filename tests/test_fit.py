@@ -130,7 +130,7 @@ def test_two_heads_and_gru_train_and_score_beside_the_ngram(kinder):
 def test_nabi_train_corpus_then_evaluate(tmp_path):
     bundle, summary, again = tmp_path / "k.nabi", tmp_path / "train.json", tmp_path / "eval.json"
     result = run_nabi(
-        "train", "--corpus", str(KINDER_20), "--preset", "corpus-gru", "--epochs", "2",
+        "train", "--corpus", str(KINDER_20), "--preset", "corpus-gru", "--epochs", "1",
         "--split", "70/10/20", "--normalize-key", "--transpose=-1..1", "-o", str(bundle),
         "--json", str(summary),
     )  # fmt: skip

@@ -1,0 +1,139 @@
+"""Corpus training speed on kinder0: notes per second, and the step time with and
+without the input pipeline (is tf.data ever the bottleneck?).
+
+    .venv/bin/python bench/corpus_speed.py [--preset corpus-lstm] [--epochs 3]
+
+Measured, for one preset on the 171 training songs of an 80/10/10 split of
+``corpus:essenFolksong/kinder0.abc`` (full codes: pitch and duration):
+
+- ``fit``: Keras ``fit`` over the ``tf.data`` pipeline (shuffle, batch, feature
+  lookup, prefetch), validation included: training notes per second;
+- ``step, with input``: the same training steps without validation;
+- ``step, no input``: the same steps on one batch held in memory (no pipeline);
+- ``pipeline alone``: the time to draw one batch from the pipeline, with no model;
+- ``generate``: notes per second when the NumPy runner predicts one note at a time
+  from its window (the loop of generation), and Keras ``predict_on_batch`` doing the same.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import warnings
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import numpy as np
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--preset", default="corpus-lstm")
+    parser.add_argument("--epochs", type=int, default=3)
+    args = parser.parse_args()
+    warnings.simplefilter("ignore")
+
+    import tensorflow as tf
+
+    from nabi_music.corpus import read_corpus, split_songs, take
+    from nabi_music.encoding import Factors, Vocabulary
+    from nabi_music.fit import (
+        compile_model,
+        encode_songs,
+        fit_corpus,
+        make_dataset,
+        model_table,
+        song_chunks,
+    )
+    from nabi_music.models import build_corpus_model
+    from nabi_music.presets import preset
+
+    songs = read_corpus(["corpus:essenFolksong/kinder0.abc"], repeats=False)
+    split = split_songs(len(songs), seed=1)
+    vocabulary = Vocabulary.from_melodies(songs)
+    config = preset(args.preset).with_options(epochs=args.epochs, patience=0)
+    train = take(songs, split.train)
+    print(
+        f"{args.preset} on kinder0: {len(train)} training songs, "
+        f"{sum(len(m.notes) for m in train)} notes, window {config.window}, "
+        f"batch {config.batch_size}, {tf.config.threading.get_intra_op_parallelism_threads()} "
+        f"intra-op threads (0: all cores)",
+        flush=True,
+    )
+
+    bundle, report = fit_corpus(
+        train, take(songs, split.validation), config, vocabulary=vocabulary, epochs=args.epochs
+    )
+    print(
+        f"fit ({args.epochs} epochs, validation included, first epoch's tracing included): "
+        f"{report.notes_per_second:,.0f} training notes/s",
+        flush=True,
+    )
+
+    n_classes = len(vocabulary)
+    factors = Factors.of(vocabulary) if config.heads == "two" else None
+    n_heads = (len(factors.pitches), len(factors.durations)) if factors else None
+    chunks = song_chunks(encode_songs(train, vocabulary), config.window, n_classes)
+    table = model_table(vocabulary, config)
+    dataset = make_dataset(chunks, table, config.batch_size, shuffle_seed=1, factors=factors)
+    steps = int(np.ceil(len(chunks) / config.batch_size))
+
+    model = build_corpus_model(config, n_classes, 1, n_heads=n_heads, sequences=True)
+    compile_model(model, config)
+    model.fit(dataset, epochs=1, verbose=0)  # trace and warm up
+    start = time.perf_counter()
+    model.fit(dataset, epochs=args.epochs, verbose=0)
+    with_input = (time.perf_counter() - start) / (args.epochs * steps)
+
+    one = dataset.take(1).cache().repeat()
+    model.fit(one, epochs=1, steps_per_epoch=steps, verbose=0)
+    start = time.perf_counter()
+    model.fit(one, epochs=args.epochs, steps_per_epoch=steps, verbose=0)
+    no_input = (time.perf_counter() - start) / (args.epochs * steps)
+
+    for _ in dataset:
+        pass
+    start = time.perf_counter()
+    batches = 0
+    for _ in range(args.epochs):
+        for _ in dataset:
+            batches += 1
+    pipeline = (time.perf_counter() - start) / batches
+
+    notes_per_step = chunks.notes / steps
+    print(f"{'':<28}{'ms/step':>9}{'notes/s':>10}")
+    print(f"{'step, with input':<28}{with_input * 1e3:>9.2f}{notes_per_step / with_input:>10,.0f}")
+    print(f"{'step, no input':<28}{no_input * 1e3:>9.2f}{notes_per_step / no_input:>10,.0f}")
+    print(f"{'pipeline alone':<28}{pipeline * 1e3:>9.2f}")
+    print(
+        f"the pipeline adds {100 * (with_input / no_input - 1):+.1f}% to a step; "
+        f"drawing a batch takes {100 * pipeline / no_input:.1f}% of a step's time",
+        flush=True,
+    )
+
+    runner = bundle.runner()
+    full = np.concatenate([table, [[len(table)]]]) if config.start_padded else table
+    x = full[np.full((1, config.window), n_classes)].astype(np.float32)
+    runner(x)
+    n = 200
+    start = time.perf_counter()
+    for _ in range(n):
+        runner(x)
+    numpy_rate = n / (time.perf_counter() - start)
+    bundle.model.predict_on_batch(x)
+    start = time.perf_counter()
+    for _ in range(n):
+        bundle.model.predict_on_batch(x)
+    keras_rate = n / (time.perf_counter() - start)
+    print(
+        f"generate one note at a time: NumPy runner {numpy_rate:,.0f} notes/s, "
+        f"Keras predict_on_batch {keras_rate:,.0f} notes/s ({numpy_rate / keras_rate:.1f}x)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

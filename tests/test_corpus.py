@@ -138,3 +138,12 @@ def test_pitch_only_keeps_the_sounding_pitches(kinder):
     assert len(m.notes) == sum(1 for n in kinder[0].notes if n.pitch)
     assert all(c.endswith("4") for c in m.codes)
     assert [n.pitch.midi for n in m.notes] == [n.pitch.midi for n in kinder[0].notes if n.pitch]
+
+
+def test_chunks_pad_to_full_batches_with_weightless_rows():
+    chunks = song_chunks([np.arange(0, 30), np.arange(100, 105)], 8, 1000)
+    padded = chunks.padded(16)
+    assert len(padded) % 16 == 0 and len(padded) >= len(chunks)
+    assert padded.notes == chunks.notes == 35
+    assert np.array_equal(padded.inputs[: len(chunks)], chunks.inputs)
+    assert chunks.padded(len(chunks)) is chunks

@@ -10,8 +10,9 @@ notes and ties), each size in a fresh process so its peak memory is its own:
   imported and the model built before the clock starts, XLA compilation is inside);
 - predict one step and the full song, and write the outputs (MIDI, LilyPond, MusicXML).
 
-Prints seconds per stage, microseconds per note (flat when growth is linear) and the
-peak resident memory after each stage. Run: ``.venv/bin/python bench/scale.py
+Prints wall-clock and CPU seconds per stage, microseconds per note (flat when growth is
+linear) and the peak resident memory after each stage (RSS: a process holding
+TensorFlow starts near 600 MB). Run: ``.venv/bin/python bench/scale.py
 [--sizes 1000,5000,20000]``.
 """
 
@@ -64,7 +65,7 @@ def peak_mb() -> float:
 
 
 def run_one(n: int) -> dict[str, list[float]]:
-    """Every stage for one size: {stage: [seconds, peak MB after it]}."""
+    """Every stage for one size: {stage: [wall seconds, CPU seconds, peak MB after it]}."""
     from nabi_music.cli import _quiet_tensorflow
     from nabi_music.errors import NabiWarning
 
@@ -81,9 +82,9 @@ def run_one(n: int) -> dict[str, list[float]]:
     results: dict[str, list[float]] = {}
 
     def timed(stage: str, fn):
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         value = fn()
-        results[stage] = [time.perf_counter() - start, peak_mb()]
+        results[stage] = [time.perf_counter() - start, time.process_time() - cpu, peak_mb()]
         return value
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -139,18 +140,20 @@ def main() -> None:
         if out.returncode != 0:
             sys.exit(f"size {n} failed:\n{out.stderr[-2000:]}")
         table[n] = json.loads(out.stdout.strip().splitlines()[-1])
-    print("seconds per stage (µs per note in brackets; flat when growth is linear)")
-    print(f"{'stage':<16}" + "".join(f"{n:>22,}" for n in sizes))
-    for stage in STAGES:
-        cells = [
-            f"{table[n][stage][0]:9.3f} s ({table[n][stage][0] / n * 1e6:7.1f})" for n in sizes
-        ]
-        print(f"{stage:<16}" + "".join(f"{c:>22}" for c in cells))
-    print()
+    for column, title in ((0, "wall-clock"), (1, "CPU (all threads)")):
+        print(f"{title} seconds per stage (µs per note in brackets: flat when linear)")
+        print(f"{'stage':<16}" + "".join(f"{n:>22,}" for n in sizes))
+        for stage in STAGES:
+            cells = [
+                f"{table[n][stage][column]:9.3f} s ({table[n][stage][column] / n * 1e6:7.1f})"
+                for n in sizes
+            ]
+            print(f"{stage:<16}" + "".join(f"{c:>22}" for c in cells))
+        print()
     print("peak resident memory after each stage (MB)")
     print(f"{'stage':<16}" + "".join(f"{n:>10,}" for n in sizes))
     for stage in STAGES:
-        print(f"{stage:<16}" + "".join(f"{table[n][stage][1]:>10.0f}" for n in sizes))
+        print(f"{stage:<16}" + "".join(f"{table[n][stage][2]:>10.0f}" for n in sizes))
 
 
 if __name__ == "__main__":

@@ -656,3 +656,34 @@ def test_inspect_summary_prints_read_skipped_notes_codes_and_range(tmp_path):
     assert "notes:           4 (0 of them rests)" in out
     assert "distinct codes:  4" in out
     assert "pitch range:     C4 (c) to F4 (f)" in out
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(body=st.binary(max_size=200), valid_header=st.booleans())
+def test_any_midi_bytes_read_or_raise_a_nabi_error(tmp_path, body, valid_header):
+    head = b"MThd\x00\x00\x00\x06\x00\x01\x00\x01\x01\xe0MTrk" if valid_header else b""
+    path = tmp_path / "any.mid"
+    path.write_bytes(head + len(body).to_bytes(4, "big") + body if head else body or b"x")
+    try:
+        melodies = read_quietly(path)
+    except NabiError as err:
+        assert str(path) in str(err)
+    else:
+        assert melodies and all(m.notes for m in melodies)
+
+
+def test_midi_drums_are_not_melody_and_flat_keys_spell_flats(tmp_path):
+    mid = mido.MidiFile(type=0, ticks_per_beat=480)
+    track = mido.MidiTrack()
+    mid.tracks.append(track)
+    track.append(mido.MetaMessage("key_signature", key="Bb"))
+    for channel, note in ((9, 36), (0, 70), (0, 63)):
+        track.append(mido.Message("note_on", channel=channel, note=note, velocity=80, time=0))
+        track.append(mido.Message("note_off", channel=channel, note=note, velocity=0, time=480))
+    path = tmp_path / "flats.mid"
+    mid.save(path)
+    [melody] = read(path)
+    assert melody.codes == ["r4", "bes4", "ees4"]  # the drum's beat is silence here
+    assert melody.key == "Bb major"

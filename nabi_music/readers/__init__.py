@@ -6,7 +6,7 @@ the tunes it skipped with their reasons, and raises only nabi_music errors.
 Conversions that lose something (a chord reduced to its top note, a second part
 dropped) are warned about with :class:`NabiWarning`, saying where (measure
 numbers), and recorded in ``Melody.warnings``. music21 and python-ly are imported
-on first use.
+on first use; MIDI files are read with mido (music21's MIDI import is quadratic).
 
 Options (:class:`ReadOptions`): ``part`` chooses the part (staff) to read, by
 1-based number or name (default: the first part with notes, its top voice);
@@ -25,6 +25,7 @@ from nabi_music.notes import Melody
 from nabi_music.readers._common import ReadOptions, Report, Skipped, describe
 from nabi_music.readers.codes import read_codes
 from nabi_music.readers.lilypond import read_lilypond
+from nabi_music.readers.midi import read_midi
 from nabi_music.readers.music21_bridge import FILE_FORMATS, read_corpus, read_music21_file
 
 __all__ = ["CORPUS_PREFIX", "READERS", "ReadOptions", "Skipped", "read", "read_report"]
@@ -35,6 +36,8 @@ Reader = Callable[[Path, str, ReadOptions], Report]
 READERS: dict[str, Reader] = {
     ".ly": read_lilypond,
     **dict.fromkeys(FILE_FORMATS, read_music21_file),
+    ".mid": read_midi,
+    ".midi": read_midi,
     ".txt": read_codes,
 }
 

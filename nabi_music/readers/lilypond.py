@@ -174,8 +174,8 @@ def check_brackets(text: str, source: str) -> None:
 
 
 def _rewrite_fixed(text: str) -> str:
-    """``\\fixed c'`` as ``\\transpose c c'``: python-ly does not know ``\\fixed``, and
-    both move absolute notes by the octave of the pitch."""
+    """``\\fixed c'`` as ``\\transpose c c' \\absolute``: python-ly does not know
+    ``\\fixed``, which reads its music as absolute pitches moved by the octave of its pitch."""
     import re
 
     import ly.document
@@ -191,7 +191,7 @@ def _rewrite_fixed(text: str) -> str:
     for start in reversed(starts):
         m = pattern.match(text, start)
         if m is not None:
-            text = text[:start] + f"\\transpose c{m[1]}c{m[2]}" + text[m.end() :]
+            text = text[:start] + f"\\transpose c{m[1]}c{m[2]} \\absolute" + text[m.end() :]
     return text
 
 
@@ -602,7 +602,9 @@ class _Walker:
         )
         saved = self.transpose
         self.transpose = (saved[0] + steps, saved[1] + semis)
-        self.relative.append(None)  # the music of \transpose is absolute unless it says
+        # as LilyPond: the music is absolute, and an enclosing \relative goes on from
+        # the note before the \transpose
+        self.relative.append(None)
         try:
             for child in children[2:]:
                 self.walk(child)

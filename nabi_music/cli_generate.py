@@ -96,7 +96,7 @@ busy 2-core machine a corpus model generated 40 notes/s with them, 600 without).
 def cmd_generate(args: argparse.Namespace) -> int:
     if "numpy" not in sys.modules:  # this process only, before NumPy loads its BLAS
         os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)
-    from nabi_music.cli import _quiet_tensorflow
+    from nabi_music.cli import _check_out_dir, _quiet_tensorflow
     from nabi_music.compose import (
         FORMATS,
         Request,
@@ -135,6 +135,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bar_length(args.time_signature)
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
+    _check_out_dir(args.out)
     _quiet_tensorflow()
     from nabi_music.bundle import load_bundle
 

@@ -234,6 +234,11 @@ def test_nabi_generate_bad_options_fail_before_loading_the_model(bundle_path, tm
         assert result.returncode == 2, (args, result.stderr)
         assert message in result.stderr, result.stderr
         assert not bad.exists()
+    a_file = tmp_path / "a_file"
+    a_file.write_text("keep me")
+    result = nabi("generate", str(bundle_path), "--out", str(a_file / "sub"))
+    assert result.returncode == 2 and "is a file; expected a folder" in result.stderr
+    assert a_file.read_text() == "keep me"
 
 
 @pytest.mark.slow

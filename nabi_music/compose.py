@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from nabi_music.constraints import (
     Constraints,
@@ -45,12 +45,15 @@ from nabi_music.constraints import (
     parse_scale,
     split_at_bar_lines,
 )
-from nabi_music.encoding import start_row
+from nabi_music.encoding import Vocabulary, start_row
 from nabi_music.errors import InputError, NabiError
 from nabi_music.fileio import atomic_write
 from nabi_music.notes import Melody, parse_code, parse_codes
 from nabi_music.sampling import Count, Sampling, generate_batch, generators
 from nabi_music.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
+
+if TYPE_CHECKING:
+    from nabi_music.bundle import Bundle
 
 DEFAULT_NOTES = 32
 FORMATS = ("mid", "ly", "pdf", "png", "musicxml", "wav")
@@ -241,7 +244,7 @@ def start_padded(config: Any) -> bool:
     return bool(getattr(config, "start_padded", False))
 
 
-def check_primer(primer: Primer, vocabulary: Any) -> None:
+def check_primer(primer: Primer, vocabulary: Vocabulary) -> None:
     """The primer's codes must all be in the model's vocabulary."""
     unknown = vocabulary.unknown(primer.codes)
     if unknown:
@@ -252,7 +255,7 @@ def check_primer(primer: Primer, vocabulary: Any) -> None:
         )
 
 
-def training_songs(bundle: Any) -> tuple[list[Song], str | None]:
+def training_songs(bundle: Bundle) -> tuple[list[Song], str | None]:
     """The bundle's training songs and where they came from (``None``: unknown)."""
     songs = bundle.meta.get("songs") if bundle.meta else None
     if songs:
@@ -343,7 +346,7 @@ def settle(
     return Setting(key, scale, time_signature, constraints)
 
 
-def compose(bundle: Any, request: Request, primer: Primer | None = None) -> Composition:
+def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> Composition:
     """Generate ``request.count`` melodies with ``bundle`` (see the module docstring)."""
     vocabulary = bundle.vocabulary
     window = bundle.config.window

@@ -423,13 +423,12 @@ class _Walker:
 
     def _pitch(self, note: Any, chord_ref: Any = None) -> tuple[Pitch, Any]:
         """The absolute pitch of a python-ly Note (relative mode, octave check, transpose)."""
-        p = note.pitch.copy()
+        p = note.pitch.copy()  # (python-ly's copy drops the octave check)
         rel = self.relative[-1]
         if rel is not None:
             p.makeAbsolute(chord_ref if chord_ref is not None else rel.last)
-        if p.octavecheck is not None:
-            p.octave = p.octavecheck
-            p.octavecheck = None
+        if note.pitch.octavecheck is not None:  # LilyPond corrects the octave, and warns
+            p.octave = note.pitch.octavecheck
         absolute = p.copy()
         steps, semis = self.transpose
         idx = p.octave * 7 + p.note + steps
@@ -579,8 +578,6 @@ class _Walker:
         start = ly.pitch.Pitch(3, 0, 0)  # f: "\relative { c' }" reads c' as written
         if children and isinstance(children[0], it.Note):
             start = children[0].pitch.copy()
-            if start.octavecheck is not None:
-                start.octave = start.octavecheck
             children = children[1:]
         self.relative.append(_Relative(start))
         try:

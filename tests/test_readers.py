@@ -362,6 +362,9 @@ LY_WORDS = st.sampled_from(
         *("c'4", "d8", "e'16.", "r4", "s2", "~", "<", ">", "<<", ">>", "{", "}", "\\\\", "|"),
         *("(", ")", "\\relative", "\\tuplet 3/2", "\\grace", "\\time 3/4", "\\key g \\major"),
         *("\\partial 8", "\\tempo 4 = 120", '\\bar "|."', "\\new Staff", "\\score", "#(x)", "q"),
+        *("\\repeat volta 2", "\\repeat unfold 3", "\\alternative", "\\fixed c'", "\\absolute"),
+        *("\\transpose c d", "c'='4", "\\times 2/3", "\\acciaccatura", "\\afterGrace", "R1*2"),
+        *("melody = ", "\\melody", '\\language "english"', "ef4", "\\header { title = x }"),
     ]
 )
 TEXT = st.one_of(st.text(max_size=120), st.lists(LY_WORDS, max_size=30).map(" ".join))

@@ -614,6 +614,10 @@ class _Walker:
         children = list(node)
         alt = children[-1] if children and isinstance(children[-1], it.Alternative) else None
         body = children[:-1] if alt is not None else children
+        if alt is None and len(body) == 1 and isinstance(body[0], it.MusicList):
+            inner = list(body[0])  # LilyPond 2.24: \alternative at the end of the body
+            if inner and isinstance(inner[-1], it.Alternative) and not body[0].simultaneous:
+                alt, body = inner[-1], inner[:-1]
         endings: list[Any] = []
         if alt is not None:
             for c in alt:

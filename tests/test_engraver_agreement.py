@@ -7,7 +7,8 @@ for pitch, onset for onset and duration for duration (in quarter notes, from the
 ticks per beat):
 
 - as a listener hears it (``\\unfoldRepeats`` in the copy) against ``read(path)``;
-- as written (no unfolding) against ``read(path, repeats=False)``.
+- as written (only ``percent`` and ``tremolo`` repeats unfolded) against
+  ``read(path, repeats=False)``.
 
 The copy makes the grace-note commands void (nabi_music drops grace notes, LilyPond
 plays them), and the MIDI is reduced as the reader reduces a score: the first track
@@ -49,7 +50,8 @@ def midi_copy(text: str, unfold: bool) -> str:
     root = items.Document(ly.document.Document(text))
     scores = [n for n in root if isinstance(n, items.Score)]
     edits: list[tuple[int, str]] = []
-    unfold_cmd = "\\unfoldRepeats " if unfold else ""
+    # percent and tremolo repeats are always played out (the written order is of voltas)
+    unfold_cmd = "\\unfoldRepeats " if unfold else "\\unfoldRepeats #'(percent tremolo) "
     if scores:
         for score in scores:
             music = next(c for c in score if isinstance(c, items.Music))

@@ -149,7 +149,10 @@ class Composition:
     constraints: tuple[str, ...]
     melodies: tuple[Generated, ...]
     reference: dict[str, Any]
+    """Statistics of the references: ``training`` (the training songs), ``primer_score``."""
     songs_origin: str | None
+    ngrams: NgramIndex | None = None
+    """The training songs' n-grams, for the repeated n-gram rate."""
 
     def stats(self) -> dict[str, Any]:
         """The statistics as one dict: every melody, all generated pooled, and the
@@ -162,11 +165,11 @@ class Composition:
             )
             for g in self.melodies
         ]
-        pooled = describe(samples, self.reference.get("_index"))
+        pooled = describe(samples, self.ngrams)
         return {
             "melodies": [g.stats for g in self.melodies],
             "generated": pooled,
-            **{k: v for k, v in self.reference.items() if not k.startswith("_")},
+            **self.reference,
         }
 
     def to_dict(self, files: dict[int, dict[str, str]] | None = None) -> dict[str, Any]:
@@ -469,7 +472,7 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
             Generated(k, chosen, codes, melody, len(primer_notes), stats, setting.scale)
         )
 
-    reference: dict[str, Any] = {"_index": index}
+    reference: dict[str, Any] = {}
     if songs:
         reference["training"] = corpus_stats([(s.codes, _scale_of(s.key)) for s in songs], index)
     if score is not None:
@@ -485,6 +488,7 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
         constraints=_describe(settings),
         melodies=tuple(melodies),
         reference=reference,
+        ngrams=index,
         songs_origin=songs_origin,
     )
 

@@ -46,7 +46,7 @@ class Sample:
     start: int = 0
 
 
-@dataclass
+@dataclass(frozen=True)
 class NgramIndex:
     """The n-grams (n = 4..8) of the training songs' codes, with how many songs hold each."""
 
@@ -57,12 +57,13 @@ class NgramIndex:
     def build(
         cls, songs: Iterable[Sequence[str]], sizes: Sequence[int] = NGRAM_SIZES
     ) -> NgramIndex:
-        index = cls(counts={n: Counter() for n in sizes})
+        counts: dict[int, Counter[tuple[str, ...]]] = {n: Counter() for n in sizes}
+        total = 0
         for codes in songs:
-            index.songs += 1
+            total += 1
             for n in sizes:
-                index.counts[n].update(set(ngrams(codes, n)))
-        return index
+                counts[n].update(set(ngrams(codes, n)))
+        return cls(total, counts)
 
     def contains(self, gram: tuple[str, ...], exclude_own: bool = False) -> bool:
         """True if a training song holds ``gram`` (another one than its own, with

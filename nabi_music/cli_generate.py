@@ -135,6 +135,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bar_length(args.time_signature)
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
+    if "wav" in formats:
+        from nabi_music.audio import instrument_program
+
+        instrument_program(args.instrument)  # an unknown name fails before any work
     _check_out_dir(args.out)
     _quiet_tensorflow()
     from nabi_music.bundle import load_bundle

@@ -229,6 +229,7 @@ def test_nabi_generate_bad_options_fail_before_loading_the_model(bundle_path, tm
         (["--key", "H major"], "is not a key or scale"),
         (["--time-signature", "5/7"], "time signature '5/7' cannot be written"),
         (["--length", "4", "--bars", "2"], "not allowed with argument"),
+        (["--instrument", "kazoo-9000"], "kazoo-9000"),
     ):
         result = nabi("generate", str(bundle_path), *args, "--out", str(bad))
         assert result.returncode == 2, (args, result.stderr)

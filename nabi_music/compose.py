@@ -423,7 +423,7 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
 
     index = NgramIndex.build(s.codes for s in songs) if songs else None
     runner = bundle.runner()
-    title_base = (score.title if score and score.title else None) or "Generated melody"
+    title_base = f"{score.title}: new melody" if score and score.title else "Generated melody"
     melodies = []
     rngs = generators(request.seed, request.count)
     chosen_starts = [

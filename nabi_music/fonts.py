@@ -40,3 +40,33 @@ def has_hangul(text: str) -> bool:
         "\uac00" <= ch <= "\ud7a3" or "\u1100" <= ch <= "\u11ff" or "\u3130" <= ch <= "\u318f"
         for ch in text
     )
+
+
+def web_font(path: Path) -> bytes:
+    """The TrueType font at ``path`` as browsers accept it.
+
+    NanumGothic carries VTT hinting sources (``TSI*`` tables, one of them
+    empty) that browsers' font sanitiser rejects ("zero-length table"); they
+    are not used to draw text, so they are dropped and the rest is kept as is.
+    """
+    import struct
+
+    data = path.read_bytes()
+    version, count = struct.unpack(">IH", data[:6])
+    records = [struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i]) for i in range(count)]
+    keep = sorted(
+        (r for r in records if r[3] > 0 and not r[0].startswith(b"TSI")), key=lambda r: r[0]
+    )
+    n = len(keep)
+    selector = n.bit_length() - 1
+    search = (1 << selector) * 16
+    header = struct.pack(">IHHHH", version, n, search, selector, n * 16 - search)
+    offset = 12 + 16 * n
+    entries, tables = [], []
+    for tag, checksum, start, length in keep:
+        table = data[start : start + length]
+        entries.append(struct.pack(">4sIII", tag, checksum, offset, length))
+        table += b"\0" * (-len(table) % 4)
+        tables.append(table)
+        offset += len(table)
+    return header + b"".join(entries) + b"".join(tables)

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 from nabi_music.fileio import atomic_write
 
+HANGUL_CSS_FAMILY = "nabi-hangul"
+
 ABOUT_PRESETS = {
     "mlp": "A multilayer perceptron. It sees the four previous notes as four numbers, "
     "with no sense of their order in time and no memory beyond them.",
@@ -63,6 +65,9 @@ class ReportData:
     plots: tuple[tuple[str, str], ...] = ()
     """(description, relative path) of each plot image."""
     facts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    hangul_font: str | None = None
+    """Relative URL of a font with Hangul, used for the page's Hangul characters only
+    (a ``unicode-range``), so that 나비야 shows on any machine."""
 
 
 def relative_url(path: str | os.PathLike[str], folder: str | os.PathLike[str]) -> str:
@@ -92,7 +97,7 @@ def report_html(data: ReportData) -> str:
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
         f"<title>{_e(title)} — nabi_music report</title>",
-        f"<style>{_CSS}</style>",
+        f"<style>{_font_face(data.hangul_font)}{_CSS}</style>",
         "</head>",
         "<body>",
         f"<h1>{_e(title)}: what the models learned</h1>",
@@ -210,13 +215,24 @@ def _facts(facts: Sequence[tuple[str, str]]) -> str:
     )
 
 
+def _font_face(url: str | None) -> str:
+    if not url:
+        return ""
+    # Inside <style> nothing is HTML-decoded: percent-encode all but a URL path's characters.
+    css_url = quote(url, safe="/%._-~")
+    return (
+        f'@font-face{{font-family:"{HANGUL_CSS_FAMILY}";src:url("{css_url}");'
+        "unicode-range:U+1100-11FF,U+3130-318F,U+AC00-D7A3}"
+    )
+
+
 def _anchor(name: str) -> str:
     return "preset-" + "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in name)
 
 
 _CSS = """
-body{font-family:system-ui,sans-serif;max-width:1180px;margin:1.5em auto;padding:0 1em;
-color:#222;line-height:1.45}
+body{font-family:"nabi-hangul",system-ui,sans-serif;max-width:1180px;margin:1.5em auto;
+padding:0 1em;color:#222;line-height:1.45}
 h1{font-size:1.7em}h2{margin-top:2em;border-bottom:1px solid #ddd}
 .lead{font-size:1.1em}.hint{color:#555;font-style:italic}
 table{border-collapse:collapse}th,td{padding:.25em .8em;text-align:right}

@@ -111,5 +111,8 @@ def test_every_image_and_audio_file_loads_without_console_errors(browser, small_
         "return [...document.images].map(i => i.getBoundingClientRect().width)"
     )
     assert min(widths) >= 600
+    # the page's Hangul font loads where the reader's fonts lack Hangul, and never fails
+    fonts = browser.execute_script("return [...document.fonts].map(f => f.status)")
+    assert fonts and "error" not in fonts
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert errors == []

@@ -91,6 +91,11 @@ def test_the_page_links_only_files_that_exist_beside_it(small_song_run) -> None:
         assert not re.match(r"^[a-z]+:|^/", ref), ref  # relative: no network, no absolute path
         assert (folder / ref).is_file(), ref
     assert all(ref.endswith(".wav") for ref in audio)
+    # the Hangul font, for readers whose own fonts have no Hangul, sits beside the page
+    html = (folder / "index.html").read_text(encoding="utf-8")
+    font = re.search(r'@font-face\{font-family:"nabi-hangul";src:url\("([^"]+)"\)', html)
+    assert font is not None and font.group(1) == "fonts/NanumGothic.ttf"
+    assert (folder / font.group(1)).read_bytes()[:4] == b"\x00\x01\x00\x00"  # TrueType
     assert not any(t in ("script", "link", "iframe") for t, _ in page.tags)
 
 
@@ -148,8 +153,10 @@ def test_every_text_is_escaped() -> None:
         presets=(PresetView(evil, 0.5, 0.25, 3, 1.0),),
         plots=((evil, "loss.png"),),
         facts=((evil, evil),),
+        hangul_font='f.ttf")}</style><script>x</script>',
     )
     html = report_html(data)
+    assert html.count("</style>") == 1
     assert "<script>" not in html
     assert "&lt;script&gt;" in html
     assert 'src="a&quot;.png"' in html and 'src="b&lt;.wav"' in html
@@ -195,3 +202,23 @@ def test_nabi_predict_engraves_and_synthesises_what_it_writes(small_song_run, tm
         for ext in ("ly", "mid", "pdf", "png", "wav")
     )
     assert "audio: TimGM6mb.sf2 SoundFont (midirenderer), Flute" in result.stdout
+
+
+def test_the_web_font_drops_only_the_tables_browsers_reject() -> None:
+    import struct
+
+    from nabi_music.fonts import hangul_font_files, web_font
+
+    def tables(data: bytes) -> dict[bytes, bytes]:
+        (count,) = struct.unpack(">H", data[4:6])
+        out = {}
+        for i in range(count):
+            tag, _, start, length = struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i])
+            out[tag] = data[start : start + length]
+        return out
+
+    source = hangul_font_files()[0]
+    before, after = tables(source.read_bytes()), tables(web_font(source))
+    assert b"TSI3" in before and before[b"TSI3"] == b""
+    assert sorted(after) == sorted(t for t in before if not t.startswith(b"TSI"))
+    assert all(after[t] == before[t] for t in after)

@@ -698,3 +698,18 @@ def test_midi_drums_are_not_melody_and_flat_keys_spell_flats(tmp_path):
     [melody] = read(path)
     assert melody.codes == ["r4", "bes4", "ees4"]  # the drum's beat is silence here
     assert melody.key == "Bb major"
+
+
+def test_abc_repeats_music21_cannot_see_are_reported(tmp_path):
+    """music21's ABC parser makes no bars for this tune, so its repeat is lost: a warning
+    says so (a plain tune without repeat signs gets none)."""
+    path = tmp_path / "bug.abc"
+    path.write_text("X:1\nT:Bug\nM:3/4\nL:1/4\nK:D\nD E F |: A B c :| d3 |]\n", encoding="utf-8")
+    with pytest.warns(NabiWarning, match="music21 found no bar lines in this tune"):
+        [melody] = read(path)
+    assert melody.codes == ["d4", "e4", "fis4", "a4", "b4", "cis'4", "d'2."]
+    plain = tmp_path / "plain.abc"
+    plain.write_text("X:1\nT:Plain\nL:1/4\nK:C\nC D E F|\n", encoding="utf-8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", NabiWarning)
+        assert read(plain)[0].codes == ["c4", "d4", "e4", "f4"]

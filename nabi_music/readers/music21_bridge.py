@@ -70,7 +70,16 @@ def read_music21_file(path: Path, source: str, options: ReadOptions | None = Non
         default_title=path.stem,
         options=options,
         strip_trailing_rests=fmt == "midi",
+        repeat_signs=fmt == "abc" and _has_abc_repeat_signs(path),
     )
+
+
+def _has_abc_repeat_signs(path: Path) -> bool:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return any(sign in text for sign in ("|:", ":|", "::"))
 
 
 def read_musicxml_bytes(
@@ -122,6 +131,7 @@ def melodies_from_stream(
     default_title: str,
     options: ReadOptions | None = None,
     strip_trailing_rests: bool = False,
+    repeat_signs: bool = False,
 ) -> Report:
     """One melody per score of a music21 Score, Part or Opus, and the tunes skipped (no
     notes, or a conversion that failed) with their reasons."""
@@ -143,7 +153,9 @@ def melodies_from_stream(
         try:
             number = getattr(score.metadata, "number", None) if score.metadata else None
             title = default_title if not many else f"{default_title} #{number or index}"
-            melody = _melody_from_score(score, source, title, many, strip_trailing_rests, options)
+            melody = _melody_from_score(
+                score, source, title, many, strip_trailing_rests, options, repeat_signs
+            )
         except InputError as err:
             if not many:
                 raise
@@ -197,7 +209,13 @@ def _choose_part(
 
 
 def _melody_from_score(
-    score: Any, source: str, default_title: str, in_opus: bool, strip: bool, options: ReadOptions
+    score: Any,
+    source: str,
+    default_title: str,
+    in_opus: bool,
+    strip: bool,
+    options: ReadOptions,
+    repeat_signs: bool = False,
 ) -> Melody:
     from music21 import stream
 
@@ -216,10 +234,11 @@ def _melody_from_score(
             f"part{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}"
         )
     line = part
-    if not part.recurse().getElementsByClass(stream.Measure).first() and len(parts) == 1:
+    barless = not part.recurse().getElementsByClass(stream.Measure).first()
+    if repeat_signs and barless and len(parts) == 1:
         log.add(
             "music21 found no bar lines in this tune (its ABC parser misses them after some "
-            "':|' and '|]' combinations); repeats, if any, are read in the written order"
+            "':|' and '|]' combinations); its repeats, if any, are read in the written order"
         )
     if options.repeats and _has_repeats(part):
         try:

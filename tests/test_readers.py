@@ -713,3 +713,13 @@ def test_abc_repeats_music21_cannot_see_are_reported(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", NabiWarning)
         assert read(plain)[0].codes == ["c4", "d4", "e4", "f4"]
+
+
+def test_reading_a_ly_never_follows_include(tmp_path):
+    """Only the file itself is read: \\include (a relative or an absolute path) is not."""
+    included = tmp_path / "secret.ly"
+    included.write_text("secret = { c'4 d'4 e'4 }\n", encoding="utf-8")
+    for target in (included.name, str(included)):
+        path = tmp_path / "main.ly"
+        path.write_text(f'\\include "{target}"\n{{ \\secret f\'4 }}\n', encoding="utf-8")
+        assert read(path)[0].codes == ["f4"]

@@ -44,16 +44,6 @@ def has_pitched_note(melody: Melody) -> bool:
     return any(not note.is_rest for note in melody.notes)
 
 
-def require_notes(melodies: list[Melody], source: str, detail: str = "") -> list[Melody]:
-    """Raise :class:`InputError` unless some melody holds a pitched note."""
-    if not any(has_pitched_note(m) for m in melodies):
-        extra = f" ({detail})" if detail else ""
-        raise InputError(
-            f"{source}: no notes found{extra}; expected a score with at least one note"
-        )
-    return melodies
-
-
 @dataclass(frozen=True)
 class Skipped:
     """A tune of a file that was not read, and why (``title`` names it in the file)."""

@@ -1,7 +1,8 @@
 """The one bridge to music21: its streams become :class:`Melody` objects.
 
-Reads MusicXML (``.musicxml .xml .mxl``), MIDI (``.mid .midi``), ABC (``.abc``) and
-files of the music21 corpus, and converts what python-ly exports from a ``.ly``.
+Reads MusicXML (``.musicxml .xml .mxl``), ABC (``.abc``) and files of the music21
+corpus; repeats are played out with music21's ``expandRepeats`` (or kept as written).
+It also holds what every reader shares: :func:`merge_ties` and :func:`merge_rests`.
 music21 is imported inside the functions, so importing this module stays cheap.
 
 Files are parsed with ``forceSource=True``: music21 then neither writes nor loads
@@ -80,19 +81,6 @@ def _has_abc_repeat_signs(path: Path) -> bool:
     except OSError:
         return False
     return any(sign in text for sign in ("|:", ":|", "::"))
-
-
-def read_musicxml_bytes(
-    data: bytes, source: str, default_title: str, options: ReadOptions | None = None
-) -> Report:
-    """Melodies from MusicXML held in memory."""
-    from music21 import converter
-
-    try:
-        parsed = converter.parseData(data, format="musicxml")
-    except Exception as err:
-        raise InputError(f"{source}: music21 cannot read this MusicXML ({describe(err)})") from err
-    return melodies_from_stream(parsed, source=source, default_title=default_title, options=options)
 
 
 def read_corpus(name: str, source: str, options: ReadOptions | None = None) -> Report:

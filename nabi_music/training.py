@@ -228,10 +228,17 @@ def train_model(
     trainer = _CompiledTrainer(model, config)
     # With until_perfect, one epoch per call and the check after it; the check's
     # first (compiling) call runs on the other core while the first epoch compiles.
+    # Concrete functions: calling a tf.function costs over a millisecond of
+    # argument matching per call here, as much as a whole epoch of the song.
     chunk = 1 if until_perfect else min(CHUNK_EPOCHS, epochs)
     n_watch = len(watch) - window
     watch_x, watch_y = constants.pop("watch_x"), constants.pop("watch_y")
-    warm_up = threading.Thread(target=trainer.one_step_hits, args=(watch_x, watch_y))
+    order, weights = epoch_schedule(config, len(windows), chunk, rng)
+    run_chunk = trainer.run_chunk.get_concrete_function(
+        order=tf.constant(order), weights=tf.constant(weights), n_epochs=tf.constant(1), **constants
+    )
+    check = trainer.one_step_hits.get_concrete_function(watch_x, watch_y)
+    warm_up = threading.Thread(target=check, args=(watch_x, watch_y))
     if until_perfect:
         warm_up.start()
     losses: list[float] = []
@@ -241,8 +248,9 @@ def train_model(
     start = time.perf_counter()
     while len(losses) < epochs and not done:
         todo = min(chunk, epochs - len(losses))
-        order, weights = epoch_schedule(config, len(windows), chunk, rng)
-        loss, acc = trainer.run_chunk(
+        if losses:
+            order, weights = epoch_schedule(config, len(windows), chunk, rng)
+        loss, acc = run_chunk(
             order=tf.constant(order),
             weights=tf.constant(weights),
             n_epochs=tf.constant(todo),
@@ -253,7 +261,7 @@ def train_model(
         if until_perfect:
             if warm_up.is_alive():
                 warm_up.join()
-            hits = int(trainer.one_step_hits(watch_x, watch_y))
+            hits = int(check(watch_x, watch_y))
             ones.append(hits / n_watch)
             done = hits == n_watch
         if progress is not None:

@@ -32,6 +32,16 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
     return 0.5 * (np.tanh(0.5 * x) + 1.0)
 
 
+def _lstm_cell(z: np.ndarray, c: np.ndarray, units: int) -> tuple[np.ndarray, np.ndarray]:
+    """One LSTM step from the gate pre-activations ``z`` (Keras' gate order i, f, c, o)."""
+    i = _sigmoid(z[:, :units])
+    f = _sigmoid(z[:, units : 2 * units])
+    g = np.tanh(z[:, 2 * units : 3 * units])
+    o = _sigmoid(z[:, 3 * units :])
+    c = f * c + i * g
+    return o * np.tanh(c), c
+
+
 @dataclass(frozen=True)
 class Runner:
     """Forward pass of one preset's network: ``(x, state) -> (logits, state)``."""
@@ -84,13 +94,7 @@ class Runner:
                 c = np.zeros_like(h)
             projected = x @ kernel + bias  # (batch, window, 4 units), all steps at once
             for t in range(x.shape[1]):
-                z = projected[:, t] + h @ recurrent
-                i = _sigmoid(z[:, :units])
-                f = _sigmoid(z[:, units : 2 * units])
-                g = np.tanh(z[:, 2 * units : 3 * units])
-                o = _sigmoid(z[:, 3 * units :])
-                c = f * c + i * g
-                h = o * np.tanh(c)
+                h, c = _lstm_cell(projected[:, t] + h @ recurrent, c, units)
             hidden = h
             if self.config.stateful:
                 state = (h, c)
@@ -132,13 +136,7 @@ def _lstm_sequence(
     projected = x @ kernel + bias
     out = np.empty((len(x), x.shape[1], units), dtype=np.float32)
     for t in range(x.shape[1]):
-        z = projected[:, t] + h @ recurrent
-        i = _sigmoid(z[:, :units])
-        f = _sigmoid(z[:, units : 2 * units])
-        g = np.tanh(z[:, 2 * units : 3 * units])
-        o = _sigmoid(z[:, 3 * units :])
-        c = f * c + i * g
-        h = o * np.tanh(c)
+        h, c = _lstm_cell(projected[:, t] + h @ recurrent, c, units)
         out[:, t] = h
     return out
 

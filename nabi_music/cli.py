@@ -94,31 +94,17 @@ def _check_out_dir(out: str) -> None:
 
 
 def _progress_bar(label: str) -> Any:
-    from tqdm import tqdm
+    """``progress(done, total, loss, accuracy)`` for the training loop, with ``.close()``."""
+    from nabi_music.progress import EpochBar
 
-    state: dict[str, Any] = {}
+    bar = EpochBar(label)
 
     def update(done: int, total: int, loss: float, acc: float) -> None:
-        bar = state.get("bar")
-        if bar is None:
-            bar = state["bar"] = tqdm(
-                total=total,
-                desc=f"{label:>16}",
-                unit="epoch",
-                file=sys.stderr,
-                leave=True,
-                disable=None,  # no bar when standard error is not a terminal
-            )
-        bar.update(done - bar.n)
-        bar.set_postfix(loss=f"{loss:.4f}", acc=f"{acc:.0%}", refresh=False)
+        bar.update(done, total, loss=f"{loss:.4f}", acc=f"{acc:.0%}")
         if done >= total:
             bar.close()
 
-    def close() -> None:
-        if "bar" in state:
-            state["bar"].close()
-
-    update.close = close  # type: ignore[attr-defined]
+    update.close = bar.close  # type: ignore[attr-defined]
     return update
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -92,33 +91,20 @@ def add_evaluate_parser(sub: Any) -> None:
 
 
 def _fit_bar(label: str) -> Any:
-    from tqdm import tqdm
+    """``progress(done, total, logs)`` for Keras fit, with ``.close()``."""
+    from nabi_music.progress import EpochBar
 
-    state: dict[str, Any] = {}
+    bar = EpochBar(label)
 
     def update(done: int, total: int, logs: dict[str, float]) -> None:
-        bar = state.get("bar")
-        if bar is None:
-            bar = state["bar"] = tqdm(
-                total=total,
-                desc=f"{label:>16}",
-                unit="epoch",
-                file=sys.stderr,
-                leave=True,
-                disable=None,
-            )
-        bar.update(done - bar.n)
-        bar.set_postfix(
+        bar.update(
+            done,
+            total,
             loss=f"{logs.get('loss', float('nan')):.4f}",
             val_loss=f"{logs.get('val_loss', float('nan')):.4f}",
-            refresh=True,
         )
 
-    def close() -> None:
-        if "bar" in state:
-            state["bar"].close()
-
-    update.close = close  # type: ignore[attr-defined]
+    update.close = bar.close  # type: ignore[attr-defined]
     return update
 
 

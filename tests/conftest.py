@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,6 +27,17 @@ g8 e8 e4 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
 @pytest.fixture
 def nabiya_codes() -> list[str]:
     return list(NABIYA)
+
+
+def run_nabi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the ``nabi`` command as a user would, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "nabi_music.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=600,
+    )
 
 
 @pytest.fixture(scope="session")

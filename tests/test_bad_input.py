@@ -15,20 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parent.parent
-SCORES = ROOT / "scores"
-NABIYA_LY = SCORES / "nabiya.ly"
-
-
-def nabi(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nabi_music.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
+from conftest import NABIYA_LY, ROOT, SCORES
+from conftest import run_nabi as nabi
 
 
 def one_error_line(result: subprocess.CompletedProcess, code: int = 2) -> str:

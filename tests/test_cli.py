@@ -9,18 +9,9 @@ from pathlib import Path
 
 import pytest
 from conftest import NABIYA, NABIYA_LY, ROOT, SCORES
+from conftest import run_nabi as nabi
 
 from nabi_music.readers import read
-
-
-def nabi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nabi_music.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        timeout=600,
-    )
 
 
 def test_help_is_quick_and_imports_nothing_heavy():

@@ -3,12 +3,10 @@ falls, the best epoch is kept, bundles reload, the NumPy runner equals Keras, an
 held-out figures beat the n-gram's first guess."""
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from conftest import ROOT, run_nabi
 
 from nabi_music.bundle import load_bundle, save_bundle
 from nabi_music.corpus import read_corpus, split_songs, take
@@ -24,16 +22,6 @@ KINDER_20 = ROOT / "tests" / "data" / "kinder_20.abc"
 @pytest.fixture(scope="module")
 def kinder():
     return read_corpus([str(KINDER_20)])
-
-
-def run_nabi(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nabi_music.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
 
 
 def small(name: str, **options):

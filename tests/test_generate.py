@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -12,6 +10,7 @@ from pathlib import Path
 import pretty_midi
 import pytest
 from conftest import NABIYA, ROOT
+from conftest import run_nabi as nabi
 
 from nabi_music.bundle import load_bundle, save_bundle
 from nabi_music.compose import Primer, Request, compose, load_primer, write_composition
@@ -175,16 +174,6 @@ def test_files_read_back(bundle, tmp_path):
             "png",
             "wav",
         }
-
-
-def nabi(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "nabi_music.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=ROOT,
-        timeout=600,
-    )
 
 
 def test_nabi_generate_command(bundle_path, tmp_path):

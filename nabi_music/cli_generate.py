@@ -75,7 +75,8 @@ def add_generate_command(sub: Any) -> None:
     p.add_argument(
         "--formats",
         metavar="LIST",
-        help="comma-separated, from mid,ly,pdf,png,musicxml,wav (default all)",
+        help="comma-separated, from mid,ly,pdf,png,musicxml,wav,html (default all; html is "
+        "the report page index.html)",
     )
     p.add_argument("--no-render", action="store_true", help="no PDF/PNG engraving")
     p.add_argument(

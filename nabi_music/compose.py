@@ -56,7 +56,8 @@ if TYPE_CHECKING:
     from nabi_music.bundle import Bundle
 
 DEFAULT_NOTES = 32
-FORMATS = ("mid", "ly", "pdf", "png", "musicxml", "wav")
+FORMATS = ("mid", "ly", "pdf", "png", "musicxml", "wav", "html")
+"""``html``: the report page (``index.html``) showing the melodies and their statistics."""
 AUTO_KEY = "auto"
 JSON_NAME = "generated.json"
 
@@ -566,7 +567,8 @@ def write_composition(
     stem: str = "melody",
     instrument: str | int = "piano",
 ) -> Written:
-    """Write every melody (``<stem>_01.mid`` ...) and ``generated.json`` into ``out_dir``."""
+    """Write every melody (``<stem>_01.mid`` ...), ``generated.json`` and, with the
+    ``html`` format, the report page ``index.html`` into ``out_dir``."""
     from nabi_music.writers import write
 
     wanted = check_formats(formats)
@@ -615,6 +617,7 @@ def write_composition(
             for f in rendered.files:
                 files[_index_of(lyfile)][f.suffix.lstrip(".")] = str(f)
                 written.append(f)
+    engine_label = ""
     if "wav" in wanted and midis:
         from nabi_music.audio import synthesize_files
 
@@ -623,12 +626,19 @@ def write_composition(
             written.append(result.path)
             if result.engine != "soundfont":
                 notes.append(f"{result.path.name}: {result.detail}")
+            kind = "SoundFont" if result.engine == "soundfont" else "plain synthesis (fallback)"
+            engine_label = engine_label or f"{kind}: {result.detail}"
     data = composition.to_dict(files)
     data["skipped_formats"] = skipped
     json_path = out / JSON_NAME
     with atomic_write(json_path) as tmp:
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     written.append(json_path)
+    if "html" in wanted:
+        from nabi_music.composition_page import write_composition_page
+
+        facts = [("audio", f"{engine_label}, 44.1 kHz WAV")] if engine_label else []
+        written.append(write_composition_page(composition, out, files, facts))
     return Written(tuple(written), tuple(skipped), tuple(dict.fromkeys(notes)))
 
 
@@ -647,8 +657,9 @@ def _num(value: Any, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
 
 
-def stats_table(composition: Composition) -> str:
-    """The statistics as a text table: each melody, all generated, and the references."""
+def stats_rows(composition: Composition) -> list[tuple[str, dict[str, Any]]]:
+    """``(label, statistics)`` of each melody, all generated (when more than one), the
+    training songs and the primer's score (when known)."""
     stats = composition.stats()
     rows: list[tuple[str, dict[str, Any]]] = [
         (f"melody {g.index}", g.stats) for g in composition.melodies
@@ -660,6 +671,12 @@ def stats_table(composition: Composition) -> str:
         rows.append((f"training ({n} song{'s' if n != 1 else ''})", stats["training"]))
     if "primer_score" in stats:
         rows.append(("primer score", stats["primer_score"]))
+    return rows
+
+
+def stats_table(composition: Composition) -> str:
+    """The statistics as a text table: each melody, all generated, and the references."""
+    rows = stats_rows(composition)
     header = (
         f"{'':<22}{'notes':>6}  {'range':<10}{'span':>5}{'pc bits':>8}{'in key':>7}"
         f"{'|int|':>6}{'steps':>6}   copied n=4    6    8"

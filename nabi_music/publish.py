@@ -19,7 +19,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nabi_music.fileio import atomic_write
-from nabi_music.report import PresetView, ReportData, ScoreView, relative_url, write_report
+from nabi_music.report import (
+    PresetView,
+    ReportData,
+    ScoreView,
+    copy_hangul_font,
+    relative_url,
+    write_report,
+)
 
 if TYPE_CHECKING:
     from nabi_music.song import PresetResult, SongResult
@@ -183,7 +190,7 @@ def _write_page(
         ("Training accuracy of every preset per epoch", relative_url(plots[1], folder)),
     )
     data = ReportData(
-        hangul_font=_copy_hangul_font(result),
+        hangul_font=copy_hangul_font(folder, result.melody.title or result.song),
         title=result.melody.title or result.song,
         song=result.song,
         notes=len(result.melody.notes),
@@ -193,21 +200,6 @@ def _write_page(
         facts=tuple(_facts(result, engine, detail, options, {**result.timings, **timings})),
     )
     return write_report(data, folder / "index.html")
-
-
-def _copy_hangul_font(result: SongResult) -> str | None:
-    """Put the Hangul font beside the page when the title needs it; its relative URL."""
-    from nabi_music.fonts import hangul_font_files, has_hangul, web_font
-
-    fonts = hangul_font_files()
-    if not fonts or not has_hangul(result.melody.title or result.song):
-        return None
-    dest = result.folder / "fonts" / fonts[0].name
-    data = web_font(fonts[0])
-    if not dest.is_file() or dest.read_bytes() != data:
-        with atomic_write(dest) as tmp:
-            tmp.write_bytes(data)
-    return relative_url(dest, result.folder)
 
 
 def _facts(

@@ -43,6 +43,8 @@ class ScoreView:
     links: tuple[tuple[str, str], ...] = ()
     wrong: tuple[tuple[int, str, str], ...] = ()
     """(note number from 1, predicted code, expected code) of each wrong note."""
+    codes: str = ""
+    """The melody's note codes, shown under its files."""
 
 
 @dataclass(frozen=True)
@@ -90,24 +92,36 @@ def _e(text: object) -> str:
 def report_html(data: ReportData) -> str:
     """The HTML text of the page."""
     title = data.title or data.song
+    return page_html(
+        f"{title} — nabi_music report",
+        [
+            f"<h1>{_e(title)}: what the models learned</h1>",
+            "<p class=lead>Each model was trained on the melody below and then asked to sing "
+            f"it back ({data.notes} notes). Read the scores, listen to them, and compare.</p>",
+            _table(data),
+            _original(data.original),
+            *(_preset(p) for p in data.presets),
+            _plots(data.plots),
+            facts_section(data.facts),
+        ],
+        data.hangul_font,
+    )
+
+
+def page_html(title: str, body: Sequence[str], hangul_font: str | None = None) -> str:
+    """A whole page: the head (title, the house style, the Hangul font face) and ``body``
+    (HTML fragments, already escaped)."""
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en">',
         "<head>",
         '<meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{_e(title)} — nabi_music report</title>",
-        f"<style>{_font_face(data.hangul_font)}{_CSS}</style>",
+        f"<title>{_e(title)}</title>",
+        f"<style>{_font_face(hangul_font)}{_CSS}</style>",
         "</head>",
         "<body>",
-        f"<h1>{_e(title)}: what the models learned</h1>",
-        "<p class=lead>Each model was trained on the melody below and then asked to sing it "
-        f"back ({data.notes} notes). Read the scores, listen to them, and compare.</p>",
-        _table(data),
-        _original(data.original),
-        *(_preset(p) for p in data.presets),
-        _plots(data.plots),
-        _facts(data.facts),
+        *(part for part in body if part),
         "</body>",
         "</html>",
         "",
@@ -135,7 +149,8 @@ def _table(data: ReportData) -> str:
     )
 
 
-def _score(view: ScoreView) -> str:
+def score_figure(view: ScoreView) -> str:
+    """One melody as a figure: its engraved score, caption, audio player, files and wrong notes."""
     out = ["<figure>"]
     if view.image:
         alt = f"{view.label}: engraved score" + (f", {view.caption}" if view.caption else "")
@@ -150,6 +165,8 @@ def _score(view: ScoreView) -> str:
     if view.links:
         links = " · ".join(f'<a href="{_e(href)}">{_e(name)}</a>' for name, href in view.links)
         out.append(f"<p class=files>{links}</p>")
+    if view.codes:
+        out.append(f"<p class=codes>codes: <code>{_e(view.codes)}</code></p>")
     if view.wrong:
         rows = "".join(
             f"<tr><td>{n}</td><td>{_e(p)}</td><td class=expected>{_e(x)}</td></tr>"
@@ -170,7 +187,7 @@ def _original(view: ScoreView) -> str:
         '<section id="original"><h2>The original melody</h2>\n'
         "<p class=hint>This is what every model learns. The note codes under the staff "
         "(<code>g8</code> is a G eighth note, <code>e4</code> an E quarter) are what the "
-        "models read and write.</p>\n" + _score(view) + "</section>"
+        "models read and write.</p>\n" + score_figure(view) + "</section>"
     )
 
 
@@ -184,7 +201,7 @@ def _preset(view: PresetView) -> str:
         f'<section id="{_e(_anchor(view.name))}"><h2>{_e(view.name)}</h2>\n'
         + (f"<p>{_e(about)}</p>\n" if about else "")
         + f"<p class=hint>{_e(hint)}</p>\n"
-        + "\n".join(_score(s) for s in view.scores)
+        + "\n".join(score_figure(s) for s in view.scores)
         + "</section>"
     )
 
@@ -205,14 +222,34 @@ def _plots(plots: Sequence[tuple[str, str]]) -> str:
     )
 
 
-def _facts(facts: Sequence[tuple[str, str]]) -> str:
+def facts_section(
+    facts: Sequence[tuple[str, str]],
+    hint: str = "What you need to repeat this run: the same seed and versions give "
+    "the same predictions on the same machine.",
+) -> str:
+    """The run's facts as a definition list."""
     items = "\n".join(f"<dt>{_e(k)}</dt><dd>{_e(v)}</dd>" for k, v in facts)
     return (
         '<section id="facts"><h2>Run facts</h2>\n'
-        "<p class=hint>What you need to repeat this run: the same seed and versions give "
-        "the same predictions on the same machine.</p>\n"
+        f"<p class=hint>{_e(hint)}</p>\n"
         f"<dl>{items}</dl></section>"
     )
+
+
+def copy_hangul_font(folder: Path, text: str) -> str | None:
+    """Put the Hangul web font in ``folder/fonts`` when ``text`` (the page's words) needs
+    it, and return its URL relative to ``folder``; None when it is not needed or missing."""
+    from nabi_music.fonts import hangul_font_files, has_hangul, web_font
+
+    fonts = hangul_font_files()
+    if not fonts or not has_hangul(text):
+        return None
+    dest = folder / "fonts" / fonts[0].name
+    data = web_font(fonts[0])
+    if not dest.is_file() or dest.read_bytes() != data:
+        with atomic_write(dest) as tmp:
+            tmp.write_bytes(data)
+    return relative_url(dest, folder)
 
 
 def _font_face(url: str | None) -> str:
@@ -240,7 +277,7 @@ thead th{border-bottom:1px solid #999}tbody th{text-align:left}
 figure{margin:1.2em 0;padding:.8em;border:1px solid #e4e4e4;border-radius:6px}
 figure img{max-width:100%;height:auto;display:block}
 figcaption{font-weight:600;margin:.4em 0}audio{width:100%;max-width:520px}
-.files{font-size:.9em}.expected{color:#c00}table.wrong td{text-align:left}
+.files,.codes{font-size:.9em}.expected{color:#c00}table.wrong td{text-align:left}
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1.2em}dt{font-weight:600}
 dd{margin:0}code{background:#f4f4f4;padding:0 .2em}
 """

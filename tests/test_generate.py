@@ -139,10 +139,17 @@ def test_an_old_bundle_without_meta_still_composes(bundle, tmp_path):
         compose(anonymous, Request())
 
 
-def test_files_read_back(bundle, tmp_path):
+@pytest.fixture(scope="module")
+def written(bundle, tmp_path_factory):
+    """Two melodies of four bars written in every format (engraved, synthesised, the page)."""
+    out = tmp_path_factory.mktemp("written")
     request = Request(bars=4, sampling=Sampling(1.5), seed=3, count=2, key="C major", ties=True)
     result = compose(bundle, request, primer())
-    written = write_composition(result, tmp_path, ["mid", "ly", "musicxml", "pdf", "png", "wav"])
+    return result, write_composition(result, out), out
+
+
+def test_files_read_back(written):
+    result, written, tmp_path = written
     assert not written.skipped
     data = json.loads((tmp_path / "generated.json").read_text(encoding="utf-8"))
     assert [m["codes"] for m in data["melodies"]] == [list(g.codes) for g in result.melodies]
@@ -174,6 +181,69 @@ def test_files_read_back(bundle, tmp_path):
             "png",
             "wav",
         }
+
+
+def test_the_page_shows_every_melody_and_its_statistics_beside_the_training_song(written):
+    from html.parser import HTMLParser
+    from urllib.parse import unquote
+
+    result, written, out = written
+    page = out / "index.html"
+    assert page in written.files
+
+    class Page(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.refs: list[str] = []
+            self.rows: list[list[str]] = []
+            self._cells: list[str] | None = None
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            self.refs += [v for k, v in a.items() if k in ("src", "href") and v]
+            if tag == "tr":
+                self._cells = []
+            elif tag in ("td", "th") and self._cells is not None:
+                self._cells.append("")
+
+        def handle_endtag(self, tag):
+            if tag == "tr" and self._cells is not None:
+                self.rows.append(self._cells)
+                self._cells = None
+
+        def handle_data(self, data):
+            if self._cells:
+                self._cells[-1] += data
+
+    parsed = Page()
+    parsed.feed(page.read_text(encoding="utf-8"))
+    # every melody's image, audio and files, linked relatively and present
+    for g in result.melodies:
+        for suffix in (".png", ".wav", ".mid", ".ly", ".musicxml", ".pdf"):
+            assert f"melody_{g.index:02d}{suffix}" in parsed.refs
+    assert parsed.refs and all((out / unquote(r)).is_file() for r in parsed.refs)
+    # the statistics table: a row per melody, all generated, the training song, as in the JSON
+    data = json.loads((out / "generated.json").read_text(encoding="utf-8"))
+    rows: dict[str, list[str]] = {}
+    for r in parsed.rows:  # the statistics table comes before the interval histogram
+        rows.setdefault(r[0], r[1:])
+    expected = {
+        "melody 1": data["melodies"][0]["stats"],
+        "melody 2": data["melodies"][1]["stats"],
+        "all generated": data["stats"]["generated"],
+        "training (1 song)": data["stats"]["training"],
+    }
+    for label, stats in expected.items():
+        notes, _, span, entropy = rows[label][:4]
+        assert int(notes) == stats["notes"] and int(span) == stats["span_semitones"]
+        assert float(entropy) == pytest.approx(stats["pitch_class_entropy_bits"], abs=0.006)
+    # the interval histogram: shares of the training song's intervals add up to 100%
+    histogram = [r for r in parsed.rows if r[0].startswith("training")][1]
+    shares = [int(c.rstrip("%")) for c in histogram[1:]]
+    assert len(shares) == 17 and 97 <= sum(shares) <= 103
+    training = data["stats"]["training"]["intervals"]
+    steps = sum(v for k, v in training.items() if int(k) == -2) / sum(training.values())
+    assert shares[6] == round(steps * 100)  # the -2 column
 
 
 def test_nabi_generate_command(bundle_path, tmp_path):

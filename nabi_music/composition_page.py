@@ -1,0 +1,247 @@
+"""The report page of ``nabi generate``: ``index.html`` beside the generated melodies.
+
+It shows each melody engraved (the primer in grey) with its audio player and
+files, then the musical statistics of the melodies beside the training songs'
+(and the primer score's): range, pitch-class entropy, in-scale rate, interval
+sizes, the repeated n-gram rate, and the interval histogram as shares of all
+intervals. The page follows the song report's house rules: self-contained,
+relative links only, no script, every text HTML-escaped.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import platform
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from nabi_music import __version__
+from nabi_music.compose import Composition, stats_rows
+from nabi_music.fileio import atomic_write
+from nabi_music.report import (
+    ScoreView,
+    copy_hangul_font,
+    facts_section,
+    page_html,
+    relative_url,
+    score_figure,
+)
+
+PAGE_NAME = "index.html"
+INTERVAL_SPAN = 7
+"""The histogram shows each interval from -7 to +7 semitones, and wider ones as two bins."""
+
+
+def _e(text: object) -> str:
+    return html.escape(str(text), quote=True)
+
+
+_LINKS = (("PDF", "pdf"), ("MIDI", "mid"), ("LilyPond", "ly"), ("MusicXML", "musicxml"))
+
+
+def write_composition_page(
+    composition: Composition,
+    folder: str | os.PathLike[str],
+    files: dict[int, dict[str, str]],
+    facts: Sequence[tuple[str, str]] = (),
+) -> Path:
+    """Write ``folder/index.html`` for ``composition`` whose melodies' files are
+    ``files[index][format]`` (paths); ``facts`` are added to the run's facts."""
+    folder = Path(folder)
+    words = " ".join(
+        [g.melody.title or "" for g in composition.melodies]
+        + [composition.songs_origin or ""]
+        + [v for _, v in facts]
+    )
+    text = composition_html(composition, folder, files, facts, copy_hangul_font(folder, words))
+    path = folder / PAGE_NAME
+    with atomic_write(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+    return path
+
+
+def composition_html(
+    composition: Composition,
+    folder: Path,
+    files: dict[int, dict[str, str]],
+    facts: Sequence[tuple[str, str]] = (),
+    hangul_font: str | None = None,
+) -> str:
+    """The HTML text of the page (links relative to ``folder``)."""
+    count = len(composition.melodies)
+    noun = "melody" if count == 1 else "melodies"
+    lead = (
+        f"{count} new {noun} composed by the {composition.preset} model, note by note: "
+        "each note drawn from the model's prediction after the notes before it."
+    )
+    if composition.constraints:
+        lead += f" Kept to: {'; '.join(composition.constraints)}."
+    return page_html(
+        f"Generated {noun} — nabi_music",
+        [
+            f"<h1>Generated {noun}: {_e(composition.preset)}</h1>",
+            f"<p class=lead>{_e(lead)}</p>",
+            '<section id="melodies"><h2>The melodies</h2>\n'
+            "<p class=hint>Grey notes are the primer the model was given; the rest it "
+            "chose itself.</p>\n"
+            + "\n".join(_melody(composition, folder, files, g.index) for g in composition.melodies)
+            + "</section>",
+            _stats(composition),
+            _intervals(composition),
+            facts_section(
+                [*_facts(composition), *facts],
+                "What you need to repeat this run: the same bundle, options and seed give "
+                "the same melodies.",
+            ),
+        ],
+        hangul_font,
+    )
+
+
+def _melody(
+    composition: Composition, folder: Path, files: dict[int, dict[str, str]], index: int
+) -> str:
+    g = composition.melodies[index - 1]
+    made = files.get(index, {})
+
+    def url(fmt: str) -> str | None:
+        path = made.get(fmt)
+        return relative_url(path, folder) if path and Path(path).is_file() else None
+
+    links = tuple((name, u) for name, fmt in (*_LINKS, ("WAV", "wav")) if (u := url(fmt)))
+    setting = ", ".join(x for x in (g.melody.key, g.melody.time_signature) if x)
+    caption = f"{len(g.codes)} new notes" + (f"; {setting}" if setting else "")
+    if g.primer.codes:
+        caption += f"; primer: {' '.join(g.primer.codes)} ({g.primer.origin})"
+    title = g.melody.title or f"melody {index}"
+    view = ScoreView(title, caption, url("png"), url("wav"), links, codes=" ".join(g.codes))
+    return score_figure(view)
+
+
+def _pct(value: Any) -> str:
+    return "–" if value is None else f"{value:.0%}"
+
+
+def _num(value: Any, fmt: str) -> str:
+    return "–" if value is None else format(value, fmt)
+
+
+_STATS_HINT = (
+    "Set the new melodies beside the songs the model learned from. Pitch-class entropy: "
+    "how evenly the 12 pitch classes are used, in bits (7 scale notes used equally give "
+    "2.81). In key: the share of notes in the melody's key or scale. |interval|: the mean "
+    "size of a melodic leap in semitones; steps: the share of intervals of at most 2 "
+    "semitones. Copied: the share of the melody's 4-, 6- and 8-note sequences that also "
+    "occur in a training song (for the training songs: in another training song)."
+)
+
+
+def _stats(composition: Composition) -> str:
+    head = "".join(
+        f"<th scope=col>{_e(h)}</th>"
+        for h in (
+            "",
+            "notes",
+            "range",
+            "span",
+            "pitch-class entropy",
+            "in key",
+            "|interval|",
+            "steps",
+            "copied n=4",
+            "n=6",
+            "n=8",
+        )
+    )
+    rows = []
+    for label, s in stats_rows(composition):
+        rep = s["repeated_ngram_rate"]
+        rng = f"{s['lowest']}–{s['highest']}" if s["lowest"] else "–"
+        cells = (
+            str(s["notes"]),
+            rng,
+            _num(s["span_semitones"], "d"),
+            f"{s['pitch_class_entropy_bits']:.2f}",
+            _pct(s["in_scale_rate"]),
+            _num(s["mean_abs_interval"], ".1f"),
+            _pct(s["step_rate"]),
+            _pct(rep["4"]),
+            _pct(rep["6"]),
+            _pct(rep["8"]),
+        )
+        rows.append(
+            f"<tr><th scope=row>{_e(label)}</th>"
+            + "".join(f"<td>{_e(c)}</td>" for c in cells)
+            + "</tr>"
+        )
+    return (
+        '<section id="statistics"><h2>Statistics</h2>\n'
+        f"<p class=hint>{_e(_STATS_HINT)}</p>\n"
+        f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody></table></section>"
+    )
+
+
+def interval_shares(intervals: dict[str, int]) -> dict[str, float]:
+    """Each interval bin's share of all intervals: ``<-7``, ``-7`` .. ``+7``, ``>+7``."""
+    total = sum(intervals.values())
+    bins = {"<-7": 0, **{f"{k:+d}" if k else "0": 0 for k in range(-7, 8)}, ">+7": 0}
+    for key, count in intervals.items():
+        k = int(key)
+        if k < -INTERVAL_SPAN:
+            bins["<-7"] += count
+        elif k > INTERVAL_SPAN:
+            bins[">+7"] += count
+        else:
+            bins[f"{k:+d}" if k else "0"] += count
+    return {b: (c / total if total else 0.0) for b, c in bins.items()}
+
+
+def _intervals(composition: Composition) -> str:
+    rows = [
+        (label, s)
+        for label, s in stats_rows(composition)
+        if not label.startswith("melody") or len(composition.melodies) == 1
+    ]
+    shares = [(label, interval_shares(s["intervals"])) for label, s in rows]
+    if not shares:
+        return ""
+    head = "<th scope=col>semitones</th>" + "".join(
+        f"<th scope=col>{_e(b)}</th>" for b in shares[0][1]
+    )
+    body = "\n".join(
+        f"<tr><th scope=row>{_e(label)}</th>"
+        + "".join(f"<td>{share:.0%}</td>" for share in values.values())
+        + "</tr>"
+        for label, values in shares
+    )
+    return (
+        '<section id="intervals"><h2>Intervals</h2>\n'
+        "<p class=hint>How often each melodic interval occurs, as a share of all intervals "
+        "between successive notes (negative: down). A model that learned the style moves "
+        "like its training songs.</p>\n"
+        f"<table class=intervals><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n"
+        "</tbody></table></section>"
+    )
+
+
+def _facts(composition: Composition) -> list[tuple[str, str]]:
+    request = composition.request
+    sampling = request.sampling
+    length = f"{request.bars} bars" if request.bars else f"{request.length or 32} notes"
+    out = [
+        ("model", composition.preset),
+        ("seed", str(request.seed)),
+        ("temperature", f"{sampling.temperature:g}"),
+        ("top-k", str(sampling.top_k or "all codes")),
+        ("length", length),
+        ("key", composition.key or "each melody its own"),
+        ("time signature", composition.time_signature or "each melody its own"),
+        ("constraints", "; ".join(composition.constraints) or "none"),
+        ("training songs", composition.songs_origin or "not recorded in the bundle"),
+    ]
+    out += [("nabi_music", __version__), ("Python", platform.python_version())]
+    return out

@@ -95,3 +95,56 @@ class NgramModel:
         seq = list(sequence)
         rows = [np.log(self.distribution(seq[:t])) for t in range(start, len(seq))]
         return np.array(rows).reshape(len(rows), self.n_classes)
+
+
+class IntervalNgramModel:
+    """An n-gram model of melodic intervals that predicts pitch codes.
+
+    Each note after a song's first is predicted by the interval (in semitones)
+    from the note before it, the context being the song's intervals so far: a
+    transposition-invariant model of the melodic line, the ``cpint`` viewpoint of
+    IDyOM's melody models. A song's first note comes from the training songs'
+    first notes (counted, plus one each). Every code must be a pitch: the
+    model is for pitch-only songs (rests dropped).
+
+    ``pitch_of[c]``: code ``c``'s MIDI pitch (:func:`nabi_music.encoding.pitch_classes`).
+    """
+
+    def __init__(self, order: int, pitch_of: Sequence[int], smoothing: str = "witten-bell") -> None:
+        self.pitch_of = np.asarray(pitch_of, dtype=np.int64)
+        if not len(self.pitch_of) or (self.pitch_of < 0).any():
+            raise InputError("the interval model needs pitched codes only (pitch-only songs)")
+        self.span = int(self.pitch_of.max() - self.pitch_of.min())
+        self._ngram = NgramModel(order, 2 * self.span + 1, smoothing)
+        self._first = np.full(len(self.pitch_of), 1.0 / len(self.pitch_of))
+
+    def _intervals(self, sequence: Sequence[int]) -> list[int]:
+        pitches = self.pitch_of[np.asarray(sequence, dtype=np.int64)]
+        return [int(i) for i in np.diff(pitches) + self.span]
+
+    def fit(self, sequences: Sequence[Sequence[int]]) -> IntervalNgramModel:
+        """Count the intervals and the first notes of the training songs."""
+        songs = [list(s) for s in sequences if len(s)]
+        if not songs:
+            raise InputError("no song to count intervals from")
+        self._ngram.fit([self._intervals(s) for s in songs if len(s) > 1] or [[self.span]])
+        first = np.ones(len(self.pitch_of))
+        for s in songs:
+            first[int(s[0])] += 1
+        self._first = first / first.sum()
+        return self
+
+    def log_probs(self, sequence: Sequence[int], start: int = 0) -> np.ndarray:
+        """Natural-log probabilities ``(len(sequence) - start, n_codes)``, as
+        :meth:`NgramModel.log_probs` gives them."""
+        seq = [int(i) for i in sequence]
+        intervals = self._intervals(seq)
+        rows = []
+        for t in range(start, len(seq)):
+            if t == 0:
+                rows.append(np.log(self._first))
+                continue
+            by_interval = self._ngram.distribution(intervals[: t - 1])
+            p = by_interval[self.pitch_of - self.pitch_of[seq[t - 1]] + self.span]
+            rows.append(np.log(p / p.sum()))
+        return np.array(rows).reshape(len(rows), len(self.pitch_of))

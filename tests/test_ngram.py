@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nabi_music.errors import InputError
-from nabi_music.ngram import NgramModel
+from nabi_music.ngram import IntervalNgramModel, NgramModel
 
 
 def test_witten_bell_by_hand():
@@ -40,3 +40,26 @@ def test_kneser_ney_and_orders():
         NgramModel(2, 4, "laplace")
     with pytest.raises(InputError, match="at least 2"):
         NgramModel(1, 4, "kneser-ney")
+
+
+def test_the_interval_model_hears_a_tune_in_any_key():
+    """Learnt in C (MIDI 60 62 64 60 ...), the tune is as likely a fifth up, after its
+    first note; a pitch n-gram counted on the same song knows nothing of it there."""
+    pitch_of = np.arange(55, 80)  # code c is MIDI pitch 55 + c
+    tune = [60, 62, 64, 60, 60, 62, 64, 60, 64, 65, 67]
+    codes = [p - 55 for p in tune]
+    fifth_up = [c + 7 for c in codes]
+    model = IntervalNgramModel(3, pitch_of).fit([codes])
+    here, there = model.log_probs(codes), model.log_probs(fifth_up)
+    assert here.shape == (len(tune), len(pitch_of))
+    np.testing.assert_allclose(np.exp(there).sum(axis=1), 1.0)
+    rows = np.arange(1, len(tune))
+    np.testing.assert_allclose(there[rows, np.array(fifth_up)[rows]], here[rows, codes[1:]])
+    assert (there[rows, np.array(fifth_up)[rows]] > np.log(0.3)).all()
+    assert here[0].argmax() == codes[0]  # the first note: as the training songs begin
+    pitch_model = NgramModel(3, len(pitch_of)).fit([codes])
+    transposed = pitch_model.log_probs(fifth_up)[rows, np.array(fifth_up)[rows]]
+    assert (transposed < there[rows, np.array(fifth_up)[rows]]).all()
+    assert model.log_probs(fifth_up, start=4).shape == (len(tune) - 4, len(pitch_of))
+    with pytest.raises(InputError, match="pitched codes only"):
+        IntervalNgramModel(2, [60, -1, 62])

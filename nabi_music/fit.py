@@ -12,7 +12,9 @@ here instead:
   ``EarlyStopping`` on it keeps the weights of the best epoch;
 - ``strategy``: ``default`` (one device), ``mirrored`` (``MirroredStrategy``
   over the local devices) or ``multi-worker`` (``MultiWorkerMirroredStrategy``,
-  configured by the ``TF_CONFIG`` environment variable).
+  configured by the ``TF_CONFIG`` environment variable); the two distributed
+  ones train with :func:`nabi_music.distributed.fit_distributed` (Keras ``fit``
+  fails across several workers).
 
 Randomness comes from the seed alone: initial weights (seeded initializers),
 dropout (seeded generators) and the shuffling (the ``tf.data`` shuffle seed).
@@ -277,34 +279,48 @@ def fit_corpus(
         compile_model(trainer, config, jit_compile=False if distributed else "auto")
 
     total = epochs or config.epochs
-    callbacks: list[Any] = [
-        keras.callbacks.EarlyStopping(
-            monitor="val_loss",
-            patience=config.patience or total,
-            restore_best_weights=True,
-        )
-    ]
-    if progress is not None:
-
-        class _Progress(keras.callbacks.Callback):
-            def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-                progress(epoch + 1, total, {k: float(v) for k, v in (logs or {}).items()})
-
-        callbacks.append(_Progress())
-
     start = time.perf_counter()
-    result = trainer.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=total,
-        callbacks=callbacks,
-        verbose=0,
-        shuffle=False,  # tf.data shuffles, with the seed
-    )
+    if distributed:
+        from nabi_music.distributed import fit_distributed
+
+        logs = fit_distributed(
+            trainer,
+            train_ds,
+            val_ds,
+            chosen,
+            epochs=total,
+            patience=config.patience,
+            two_heads=factors is not None,
+            progress=progress,
+        )
+    else:
+        callbacks: list[Any] = [
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss",
+                patience=config.patience or total,
+                restore_best_weights=True,
+            )
+        ]
+        if progress is not None:
+
+            class _Progress(keras.callbacks.Callback):
+                def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+                    progress(epoch + 1, total, {k: float(v) for k, v in (logs or {}).items()})
+
+            callbacks.append(_Progress())
+
+        result = trainer.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=total,
+            callbacks=callbacks,
+            verbose=0,
+            shuffle=False,  # tf.data shuffles, with the seed
+        )
+        logs = {k: tuple(float(v) for v in vs) for k, vs in result.history.items()}
     seconds = time.perf_counter() - start
     model = build_corpus_model(config, n_classes, seed, n_heads=n_heads)
-    model.set_weights(trainer.get_weights())  # the best epoch's (restored by EarlyStopping)
-    logs = {k: tuple(float(v) for v in vs) for k, vs in result.history.items()}
+    model.set_weights(trainer.get_weights())  # the best epoch's (restored by early stopping)
     val_loss = logs["val_loss"]
     best = int(np.argmin(val_loss))
     accuracy = logs.get("accuracy") or logs.get("pitch_accuracy") or ()

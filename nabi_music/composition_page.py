@@ -10,7 +10,6 @@ relative links only, no script, every text HTML-escaped.
 
 from __future__ import annotations
 
-import html
 import os
 import platform
 from collections.abc import Sequence
@@ -28,14 +27,11 @@ from nabi_music.report import (
     relative_url,
     score_figure,
 )
+from nabi_music.report import escape as _e
 
 PAGE_NAME = "index.html"
 INTERVAL_SPAN = 7
 """The histogram shows each interval from -7 to +7 semitones, and wider ones as two bins."""
-
-
-def _e(text: object) -> str:
-    return html.escape(str(text), quote=True)
 
 
 _LINKS = (("PDF", "pdf"), ("MIDI", "mid"), ("LilyPond", "ly"), ("MusicXML", "musicxml"))

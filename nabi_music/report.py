@@ -4,7 +4,9 @@ It shows the accuracy table, each preset's one-step and full-song predictions
 as engraved scores (wrong notes red, the expected note above each) with an
 audio player, the training plots and the run's facts. Every link is relative
 to the page's folder, nothing is fetched from the network, there is no
-script, and every text is HTML-escaped.
+script, and every text is HTML-escaped. The page's frame (:func:`page_html`),
+score figures, facts and Hangul web font serve the page of ``nabi generate``
+too (:mod:`nabi_music.composition_page`).
 """
 
 from __future__ import annotations
@@ -85,8 +87,12 @@ def write_report(data: ReportData, path: str | os.PathLike[str]) -> Path:
     return Path(path)
 
 
-def _e(text: object) -> str:
+def escape(text: object) -> str:
+    """``text`` as HTML text or attribute value."""
     return html.escape(str(text), quote=True)
+
+
+_e = escape
 
 
 def report_html(data: ReportData) -> str:

@@ -63,7 +63,7 @@ PUBLISHED = {
     "chorales": [("IDyOM, published", 2.342)],
 }
 ORDERS = (2, 3, 4, 5)
-INTERVAL_ORDERS = (2, 3, 4, 5, 6)
+INTERVAL_ORDERS = (2, 3, 4, 5, 6, 7, 8)
 GRID = 0.05
 
 _SHARED = dict(units=256, layers=1, dropout=0.5, batch_size=16, patience=8)

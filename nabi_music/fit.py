@@ -6,8 +6,8 @@ here instead:
 
 - windows never cross songs; for presets with the start symbol every note of a
   song is a target, its window left-padded with the start symbol;
-- the training windows are shuffled by ``tf.data`` with the seed, batched, and
-  turned into features in the pipeline (prefetched while the model trains);
+- the training windows are turned into features once (NumPy), then shuffled
+  by ``tf.data`` with the seed, batched and prefetched while the model trains;
 - Keras ``fit`` trains, with the validation songs' loss after each epoch, and
   ``EarlyStopping`` on it keeps the weights of the best epoch;
 - ``strategy``: ``default`` (one device), ``mirrored`` (``MirroredStrategy``
@@ -128,31 +128,24 @@ def make_dataset(
 ) -> Any:
     """A ``tf.data`` pipeline of ``(features, targets, weights)`` batches.
 
-    Chunks travel as indices; the feature lookup runs in the pipeline. With
+    The features are looked up once, in NumPy (a few bytes a note), so that the
+    pipeline only shuffles, batches and prefetches while the model trains. With
     ``factors`` the targets and weights are ``(pitch, duration)`` pairs for a
     two-head model. ``shuffle_seed`` shuffles the whole set anew each epoch.
     """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((chunks.inputs, chunks.targets, chunks.weights))
+    features = np.asarray(table, dtype=np.float32)[chunks.inputs]
+    if factors is None:
+        targets: Any = chunks.targets
+        weights: Any = chunks.weights
+    else:
+        targets = (factors.pitch_of[chunks.targets], factors.duration_of[chunks.targets])
+        weights = (chunks.weights, chunks.weights)
+    ds = tf.data.Dataset.from_tensor_slices((features, targets, weights))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(chunks), seed=shuffle_seed, reshuffle_each_iteration=True)
     ds = ds.batch(batch_size)
-    table_t = tf.constant(table, dtype=tf.float32)
-    if factors is None:
-
-        def features(x: Any, y: Any, w: Any) -> tuple[Any, Any, Any]:
-            return tf.gather(table_t, x), y, w
-
-    else:
-        pitch_of = tf.constant(factors.pitch_of)
-        duration_of = tf.constant(factors.duration_of)
-
-        def features(x: Any, y: Any, w: Any) -> tuple[Any, Any, Any]:
-            targets = (tf.gather(pitch_of, y), tf.gather(duration_of, y))
-            return tf.gather(table_t, x), targets, (w, w)
-
-    ds = ds.map(features, num_parallel_calls=tf.data.AUTOTUNE)
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     options.deterministic = True

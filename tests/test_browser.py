@@ -1,6 +1,6 @@
-"""The report page in a real browser: headless Chromium (Debian's chromium and
-chromium-driver) driven by selenium. Every image and audio file the page
-references must load, and the page must log no console error.
+"""The report pages of `nabi song` and `nabi generate` in a real browser: headless
+Chromium (Debian's chromium and chromium-driver) driven by selenium. Every image
+and audio file a page references must load, and the page must log no console error.
 
 Skipped only where Chromium is not installed and this is not CI; in CI
 (``CI=true``) a missing browser fails the test (``.ci/run`` installs it).
@@ -87,32 +87,70 @@ return {images, audio};
 """
 
 
-def test_every_image_and_audio_file_loads_without_console_errors(browser, small_song_run) -> None:
-    folder, _ = small_song_run
-    page = (folder / "index.html").resolve()
-    browser.get(page.as_uri())
+def load(browser, page: Path) -> dict:
+    """Open ``page`` and wait (at most 30 s) until its images and audio have loaded."""
+    browser.get(page.resolve().as_uri())
     deadline = time.monotonic() + 30
     while True:
         state = browser.execute_script(LOAD_STATE)
         pending = [a for a in state["audio"] if a["ready"] < 1 and a["error"] is None]
         pending += [i for i in state["images"] if not i["done"]]
         if not pending or time.monotonic() > deadline:
-            break
+            return state
         time.sleep(0.2)
-    assert browser.title.startswith("나비야")
-    assert len(state["images"]) == 7 and len(state["audio"]) == 5
+
+
+def assert_loaded_without_errors(browser, state: dict) -> None:
     for image in state["images"]:
         assert image["done"] and image["width"] > 100, image
     for clip in state["audio"]:
         assert clip["error"] is None and clip["ready"] >= 1, clip
-        assert 10 < clip["duration"] < 30, clip  # the melody (19.2 s) and its release
     # the scores are wide enough to read: at least 600 CSS pixels
     widths = browser.execute_script(
         "return [...document.images].map(i => i.getBoundingClientRect().width)"
     )
     assert min(widths) >= 600
-    # the page's Hangul font loads where the reader's fonts lack Hangul, and never fails
     fonts = browser.execute_script("return [...document.fonts].map(f => f.status)")
-    assert fonts and "error" not in fonts
+    assert "error" not in fonts
     errors = [e for e in browser.get_log("browser") if e["level"] in ("SEVERE", "ERROR")]
     assert errors == []
+
+
+def test_every_image_and_audio_file_loads_without_console_errors(browser, small_song_run) -> None:
+    folder, _ = small_song_run
+    state = load(browser, folder / "index.html")
+    assert browser.title.startswith("나비야")
+    assert len(state["images"]) == 7 and len(state["audio"]) == 5
+    for clip in state["audio"]:
+        assert 10 < clip["duration"] < 30, clip  # the melody (19.2 s) and its release
+    # the page's Hangul font loads where the reader's fonts lack Hangul, and never fails
+    assert browser.execute_script("return [...document.fonts].map(f => f.status)")
+    assert_loaded_without_errors(browser, state)
+
+
+def test_the_page_of_generated_melodies_loads_every_score_and_clip(
+    browser, small_song_run, tmp_path
+) -> None:
+    from conftest import run_nabi
+
+    folder, _ = small_song_run
+    out = tmp_path / "generated"
+    result = run_nabi(
+        "generate",
+        str(folder / "stateful-lstm" / "model.nabi"),
+        "--primer",
+        "g8 e8 e4 f8",
+        "--bars",
+        "4",
+        "--count",
+        "2",
+        "--out",
+        str(out),
+    )
+    assert result.returncode == 0, result.stderr
+    state = load(browser, out / "index.html")
+    assert browser.title.startswith("Generated melodies")
+    assert len(state["images"]) == 2 and len(state["audio"]) == 2
+    for clip in state["audio"]:
+        assert 4 < clip["duration"] < 15, clip  # 4 bars of 2/4 at 100 bpm (4.8 s), the release
+    assert_loaded_without_errors(browser, state)

@@ -16,7 +16,7 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 
 from nabi_music.errors import InputError, NabiError, NabiWarning
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
 from nabi_music.readers import Skipped, read_report
 from nabi_music.readers.summary import format_summary, summarize
 

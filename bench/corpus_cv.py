@@ -50,13 +50,13 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import numpy as np
 
-from nabi_music.corpus import Split, folds, read_corpus, take
-from nabi_music.crossval import CorpusOptions, corpus_vocabulary, pool, prepare, run_split
-from nabi_music.encoding import pitch_classes
-from nabi_music.evaluation import Scores, network_log_probs, score_predictions
-from nabi_music.ngram import IntervalNgramModel, NgramModel
-from nabi_music.notes import Melody
-from nabi_music.presets import ModelConfig, preset
+from nabi_music.data.corpus import Split, folds, read_corpus, take
+from nabi_music.data.encoding import pitch_classes
+from nabi_music.evaluate.crossval import CorpusOptions, corpus_vocabulary, pool, prepare, run_split
+from nabi_music.evaluate.ngram import IntervalNgramModel, NgramModel
+from nabi_music.evaluate.scores import Scores, network_log_probs, score_predictions
+from nabi_music.models.presets import ModelConfig, preset
+from nabi_music.music.notes import Melody
 
 PUBLISHED = {
     "kinder": [("IDyOM, learning from each test song too", 2.102), ("IDyOM long-term only", 2.428)],

@@ -27,7 +27,7 @@ import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-from nabi_music.cli_generate import BLAS_THREADS  # imports no NumPy
+from nabi_music.cli.generate import BLAS_THREADS  # imports no NumPy
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)  # as `nabi generate` runs
 
@@ -44,9 +44,11 @@ def main() -> int:
 
     import tensorflow as tf
 
-    from nabi_music.corpus import read_corpus, split_songs, take
-    from nabi_music.encoding import Factors, Vocabulary
-    from nabi_music.fit import (
+    from nabi_music.data.corpus import read_corpus, split_songs, take
+    from nabi_music.data.encoding import Factors, Vocabulary
+    from nabi_music.models.builders import build_corpus_model
+    from nabi_music.models.presets import preset
+    from nabi_music.train.fit import (
         compile_model,
         encode_songs,
         fit_corpus,
@@ -54,8 +56,6 @@ def main() -> int:
         model_table,
         song_chunks,
     )
-    from nabi_music.models import build_corpus_model
-    from nabi_music.presets import preset
 
     songs = read_corpus(["corpus:essenFolksong/kinder0.abc"], repeats=False)
     split = split_songs(len(songs), seed=1)

@@ -45,7 +45,7 @@ def melody_of(n: int):  # -> Melody
     """A seeded random melody of ``n`` notes: C major, 4/4, with rests and dotted notes."""
     import numpy as np
 
-    from nabi_music.notes import Melody
+    from nabi_music.music.notes import Melody
 
     rng = np.random.default_rng(n)
     pitches = ["c", "d", "e", "f", "g", "a", "b", "c'", "d'", "e'"]
@@ -66,16 +66,16 @@ def peak_mb() -> float:
 
 def run_one(n: int) -> dict[str, list[float]]:
     """Every stage for one size: {stage: [wall seconds, CPU seconds, peak MB after it]}."""
-    from nabi_music.cli import _quiet_tensorflow
+    from nabi_music.cli.main import _quiet_tensorflow
     from nabi_music.errors import NabiWarning
 
     warnings.simplefilter("ignore", NabiWarning)
     _quiet_tensorflow()
-    from nabi_music.encoding import Vocabulary
-    from nabi_music.experiment import predict, train_preset
-    from nabi_music.presets import preset
+    from nabi_music.data.encoding import Vocabulary
+    from nabi_music.data.windows import make_windows
+    from nabi_music.models.presets import preset
     from nabi_music.readers import read
-    from nabi_music.windows import make_windows
+    from nabi_music.train.tutorial import predict, train_preset
     from nabi_music.writers import write_lilypond, write_midi, write_musicxml
 
     melody = melody_of(n)

@@ -6,7 +6,7 @@ each stage. Then it renders the same ``.ly`` files two ways, side by side:
 
 - one LilyPond process per file with LilyPond's default (PostScript and
   Ghostscript) back end, writing PDF and PNG: the plain way;
-- nabi_music's :func:`nabi_music.render.render_files`: all files in two
+- nabi_music's :func:`nabi_music.media.render.render_files`: all files in two
   parallel LilyPond processes with the Cairo back end (PDF and cropped PNG).
 
 Run: ``.venv/bin/python bench/stages.py [--epochs N] [--presets a,b] [--no-compare]``.
@@ -21,9 +21,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from nabi_music.cli import _quiet_tensorflow
+from nabi_music.cli.main import _quiet_tensorflow
+from nabi_music.media.render import lilypond_executable, render_files
 from nabi_music.readers import read
-from nabi_music.render import lilypond_executable, render_files
 
 ROOT = Path(__file__).resolve().parent.parent
 STAGES = ("read", "train", "predict", "write", "render", "synthesise", "report")
@@ -38,8 +38,8 @@ def main() -> None:
     args = parser.parse_args()
 
     _quiet_tensorflow()
-    from nabi_music.publish import MediaOptions
-    from nabi_music.song import run_song, song_name
+    from nabi_music.media.publish import MediaOptions
+    from nabi_music.runs.song import run_song, song_name
 
     with tempfile.TemporaryDirectory(prefix="nabi-bench-") as tmp:
         start = time.perf_counter()

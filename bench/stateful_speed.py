@@ -27,14 +27,14 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 import numpy as np
 
-from nabi_music.encoding import TUTORIAL_VOCABULARY, feature_table
-from nabi_music.generation import predict_full_song, predict_one_step
-from nabi_music.inference import Runner
-from nabi_music.models import build_model
-from nabi_music.presets import preset
+from nabi_music.data.encoding import TUTORIAL_VOCABULARY, feature_table
+from nabi_music.data.windows import make_windows
+from nabi_music.models.builders import build_model
+from nabi_music.models.presets import preset
+from nabi_music.models.runner import Runner
+from nabi_music.predict.tutorial import predict_full_song, predict_one_step
 from nabi_music.readers import read
-from nabi_music.training import train_model
-from nabi_music.windows import make_windows
+from nabi_music.train.loop import train_model
 
 SEED = 1
 

@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 from conftest import NABIYA
 
-from nabi_music import audio
-from nabi_music.audio import (
+from nabi_music.errors import InputError
+from nabi_music.media import audio
+from nabi_music.media.audio import (
     SAMPLE_RATE,
     instrument_program,
     resample,
     synthesize,
     synthesize_files,
 )
-from nabi_music.errors import InputError
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
 from nabi_music.writers.midi import write_midi
 
 TEMPO = 100

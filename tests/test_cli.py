@@ -17,7 +17,7 @@ from nabi_music.readers import read
 def test_help_is_quick_and_imports_nothing_heavy():
     probe = (
         "import sys, contextlib, io\n"
-        "from nabi_music.cli import main\n"
+        "from nabi_music.cli.main import main\n"
         "with contextlib.redirect_stdout(io.StringIO()):\n"
         "    try: main(['--help'])\n"
         "    except SystemExit: pass\n"

@@ -9,7 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from nabi_music.constraints import (
+from nabi_music.data.encoding import Vocabulary
+from nabi_music.errors import InputError
+from nabi_music.music.notes import Melody, parse_code, parse_codes
+from nabi_music.predict.constraints import (
     Constraints,
     Length,
     PitchRange,
@@ -20,10 +23,7 @@ from nabi_music.constraints import (
     parse_scale,
     split_at_bar_lines,
 )
-from nabi_music.encoding import Vocabulary
-from nabi_music.errors import InputError
-from nabi_music.notes import Melody, parse_code, parse_codes
-from nabi_music.sampling import Sampling, generate
+from nabi_music.predict.sampling import Sampling, generate
 from nabi_music.writers._common import parse_key
 
 CODES = (

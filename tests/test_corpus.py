@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 from conftest import ROOT
 
-from nabi_music.augment import (
+from nabi_music.data.corpus import folds, gather, pitch_only, read_corpus, split_songs
+from nabi_music.data.transpose import (
     find_key,
     normalize_key,
     parse_key,
@@ -15,10 +16,9 @@ from nabi_music.augment import (
     transpose,
     transpositions,
 )
-from nabi_music.corpus import folds, gather, pitch_only, read_corpus, split_songs
 from nabi_music.errors import InputError
-from nabi_music.fit import song_chunks
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
+from nabi_music.train.fit import song_chunks
 
 KINDER_20 = ROOT / "tests" / "data" / "kinder_20.abc"
 

@@ -23,10 +23,10 @@ if "mirrored" in strategies:
         cpu, [tf.config.LogicalDeviceConfiguration(), tf.config.LogicalDeviceConfiguration()]
     )
 warnings.simplefilter("ignore")
-from nabi_music.corpus import read_corpus, split_songs, take
-from nabi_music.encoding import Vocabulary
-from nabi_music.fit import fit_corpus, make_strategy
-from nabi_music.presets import preset
+from nabi_music.data.corpus import read_corpus, split_songs, take
+from nabi_music.data.encoding import Vocabulary
+from nabi_music.train.fit import fit_corpus, make_strategy
+from nabi_music.models.presets import preset
 
 made = {s: make_strategy(s) for s in strategies}  # before TensorFlow runs anything
 songs = read_corpus([sys.argv[1]])

@@ -3,7 +3,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from nabi_music.encoding import TUTORIAL_VOCABULARY, Vocabulary, feature_table
+from nabi_music.data.encoding import TUTORIAL_VOCABULARY, Vocabulary, feature_table
 from nabi_music.errors import InputError
 
 

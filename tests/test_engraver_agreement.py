@@ -26,8 +26,8 @@ import mido
 import pytest
 
 from nabi_music.errors import NabiWarning
+from nabi_music.media.render import lilypond_executable
 from nabi_music.readers import read
-from nabi_music.render import lilypond_executable
 from nabi_music.writers._common import sounding_notes
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -4,10 +4,10 @@ the networks' predictions of every note from a song's start."""
 import numpy as np
 import pytest
 
-from nabi_music.encoding import Vocabulary, feature_table, pitch_classes
-from nabi_music.evaluation import compare, network_log_probs, score_predictions
-from nabi_music.inference import Runner
-from nabi_music.presets import preset
+from nabi_music.data.encoding import Vocabulary, feature_table, pitch_classes
+from nabi_music.evaluate.scores import compare, network_log_probs, score_predictions
+from nabi_music.models.presets import preset
+from nabi_music.models.runner import Runner
 
 CODES = ["c4", "c8", "d4", "d8"]
 
@@ -50,7 +50,7 @@ def test_sure_and_wrong_predictions():
 
 @pytest.mark.parametrize("name", ["corpus-lstm", "corpus-lstm-2heads", "lstm"])
 def test_networks_score_from_the_song_start_or_after_the_first_window(name):
-    from nabi_music.models import build_model
+    from nabi_music.models.builders import build_model
 
     vocabulary = Vocabulary.from_codes(CODES)
     config = preset(name).with_options(window=4, units=8)

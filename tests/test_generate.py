@@ -12,13 +12,13 @@ import pytest
 from conftest import NABIYA, ROOT
 from conftest import run_nabi as nabi
 
-from nabi_music.bundle import load_bundle, save_bundle
-from nabi_music.compose import Primer, Request, compose, load_primer, write_composition
-from nabi_music.constraints import parse_scale
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody, parse_code
+from nabi_music.models.bundle import load_bundle, save_bundle
+from nabi_music.music.notes import Melody, parse_code
+from nabi_music.predict.compose import Primer, Request, compose, load_primer, write_composition
+from nabi_music.predict.constraints import parse_scale
+from nabi_music.predict.sampling import Sampling
 from nabi_music.readers import read
-from nabi_music.sampling import Sampling
 from nabi_music.writers._common import sounding_notes
 
 NABIYA_MELODY = Melody.from_codes(
@@ -29,8 +29,8 @@ NABIYA_MELODY = Melody.from_codes(
 @pytest.fixture(scope="module")
 def bundle_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stateful LSTM trained on 나비야 until it sings the song back (a few seconds)."""
-    from nabi_music.experiment import train_preset
-    from nabi_music.presets import preset
+    from nabi_music.models.presets import preset
+    from nabi_music.train.tutorial import train_preset
 
     bundle = train_preset([NABIYA_MELODY], preset("stateful-lstm"), seed=1, until_perfect=True)
     path = tmp_path_factory.mktemp("bundle") / "nabiya.nabi"
@@ -322,11 +322,11 @@ def test_nabi_generate_bad_input_is_one_line_and_writes_nothing(bundle_path, tmp
 def test_a_corpus_model_composes_from_nothing_or_a_short_primer():
     """Corpus presets learn every note from a song's start (windows padded with the
     start symbol): they need no primer, or any number of notes."""
-    from nabi_music.bundle import Bundle, training_meta
-    from nabi_music.encoding import Vocabulary
-    from nabi_music.models import build_model
-    from nabi_music.presets import preset
-    from nabi_music.training import History
+    from nabi_music.data.encoding import Vocabulary
+    from nabi_music.models.builders import build_model
+    from nabi_music.models.bundle import Bundle, training_meta
+    from nabi_music.models.presets import preset
+    from nabi_music.train.loop import History
 
     config = preset("corpus-lstm").with_options(window=8, units=16, embedding=4)
     assert config.start_padded

@@ -4,8 +4,7 @@ bundles reload, and the stateful LSTM learns the song as in the tutorial."""
 import numpy as np
 import pytest
 
-from nabi_music.bundle import load_bundle, save_bundle
-from nabi_music.encoding import (
+from nabi_music.data.encoding import (
     TUTORIAL_VOCABULARY,
     Factors,
     Vocabulary,
@@ -13,11 +12,12 @@ from nabi_music.encoding import (
     start_row,
 )
 from nabi_music.errors import InputError
-from nabi_music.experiment import predict, train_preset
-from nabi_music.inference import Runner
-from nabi_music.models import build_model
-from nabi_music.notes import Melody
-from nabi_music.presets import PRESETS, ModelConfig, preset
+from nabi_music.models.builders import build_model
+from nabi_music.models.bundle import load_bundle, save_bundle
+from nabi_music.models.presets import PRESETS, ModelConfig, preset
+from nabi_music.models.runner import Runner
+from nabi_music.music.notes import Melody
+from nabi_music.train.tutorial import predict, train_preset
 
 
 @pytest.fixture

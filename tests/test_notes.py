@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nabi_music.errors import ParseError
-from nabi_music.notes import (
+from nabi_music.music.notes import (
     BASES,
     Melody,
     Note,

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nabi_music.errors import InputError, NabiError, NabiWarning, ParseError
-from nabi_music.notes import Note, Pitch
+from nabi_music.music.notes import Note, Pitch
 from nabi_music.readers import READERS, Skipped, read, read_report
 from nabi_music.readers.music21_bridge import merge_ties
 
@@ -243,7 +243,7 @@ def test_midi_leading_silence_is_a_rest_and_chords_give_their_top_note(tmp_path)
     ],
 )
 def test_merge_ties(codes, expected):
-    from nabi_music.notes import parse_codes
+    from nabi_music.music.notes import parse_codes
 
     # parse_codes accepts a dangling tie, so build it from the codes directly
     assert " ".join(n.code for n in merge_ties(parse_codes(codes))) == expected
@@ -515,7 +515,7 @@ def test_summary_counts_melodies_notes_codes_and_range():
 
 
 def test_midi_keeps_32nd_notes_and_triplets(tmp_path):
-    from nabi_music.notes import Melody
+    from nabi_music.music.notes import Melody
     from nabi_music.writers import write_midi
 
     melody = Melody.from_codes("c32 d32 e16 f8 g8*2/3 a8*2/3 b8*2/3 c'4 r4 d'2")
@@ -531,7 +531,7 @@ def test_midi_keeps_32nd_notes_and_triplets(tmp_path):
     code=st.one_of(st.text(max_size=20), st.from_regex(r"[a-gr](is|es)*[',]*\d*\.*(\*\d*/?\d*)?~?"))
 )
 def test_the_code_parser_raises_only_parse_errors(code):
-    from nabi_music.notes import format_code, parse_code
+    from nabi_music.music.notes import format_code, parse_code
 
     try:
         note = parse_code(code)

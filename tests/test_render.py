@@ -13,10 +13,10 @@ import pytest
 from conftest import NABIYA, ROOT
 from PIL import Image
 
-from nabi_music import render as render_module
 from nabi_music.errors import RenderError
-from nabi_music.notes import Melody
-from nabi_music.render import UnsafeScoreError, check_plain, render_file, render_files
+from nabi_music.media import render as render_module
+from nabi_music.media.render import UnsafeScoreError, check_plain, render_file, render_files
+from nabi_music.music.notes import Melody
 from nabi_music.writers.lilypond import write_lilypond
 
 RED_SVG = "fill:rgb(100%,0%,0%)"

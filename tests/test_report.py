@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from nabi_music.plots import plot_histories
-from nabi_music.render import lilypond_version
-from nabi_music.report import PresetView, ReportData, ScoreView, report_html
-from nabi_music.training import History
+from nabi_music.media.plots import plot_histories
+from nabi_music.media.render import lilypond_version
+from nabi_music.pages.song import PresetView, ReportData, ScoreView, report_html
+from nabi_music.train.loop import History
 
 PRESETS = ("mlp", "stateful-lstm")
 
@@ -207,7 +207,7 @@ def test_nabi_predict_engraves_and_synthesises_what_it_writes(small_song_run, tm
 def test_the_web_font_drops_only_the_tables_browsers_reject() -> None:
     import struct
 
-    from nabi_music.fonts import hangul_font_files, web_font
+    from nabi_music.media.fonts import hangul_font_files, web_font
 
     def tables(data: bytes) -> dict[bytes, bytes]:
         (count,) = struct.unpack(">H", data[4:6])

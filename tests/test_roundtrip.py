@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from nabi_music.errors import InputError, NabiWarning
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
 from nabi_music.readers import read
 from nabi_music.writers import WRITERS, write, write_musicxml
 

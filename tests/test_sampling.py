@@ -6,10 +6,9 @@ import numpy as np
 import pytest
 from conftest import NABIYA
 
-from nabi_music.encoding import Vocabulary, feature_table
+from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError
-from nabi_music.generation import predict_full_song
-from nabi_music.sampling import (
+from nabi_music.predict.sampling import (
     Count,
     Sampling,
     choose,
@@ -18,6 +17,7 @@ from nabi_music.sampling import (
     generate_batch,
     generators,
 )
+from nabi_music.predict.tutorial import predict_full_song
 
 
 def test_distribution_temperature_top_k_and_mask():
@@ -115,9 +115,9 @@ def test_a_batch_gives_each_melody_what_it_gets_alone():
 
 @pytest.fixture(scope="module")
 def untrained():
-    from nabi_music.inference import Runner
-    from nabi_music.models import build_model
-    from nabi_music.presets import preset
+    from nabi_music.models.builders import build_model
+    from nabi_music.models.presets import preset
+    from nabi_music.models.runner import Runner
 
     vocabulary = Vocabulary.from_codes(NABIYA)
     out = {}

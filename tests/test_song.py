@@ -11,8 +11,8 @@ import pretty_midi
 import pytest
 from conftest import NABIYA, NABIYA_LY, ROOT
 
+from nabi_music.media.render import lilypond_executable
 from nabi_music.readers import read
-from nabi_music.render import lilypond_executable
 
 PRESETS = ("mlp", "lstm", "stateful-lstm", "stateful-lstm-2f")
 

@@ -1,9 +1,9 @@
 import numpy as np
 import pytest
 
-from nabi_music.encoding import TUTORIAL_VOCABULARY
+from nabi_music.data.encoding import TUTORIAL_VOCABULARY
+from nabi_music.data.windows import make_windows
 from nabi_music.errors import InputError
-from nabi_music.windows import make_windows
 
 
 def test_the_tutorials_dataset(nabiya_codes):

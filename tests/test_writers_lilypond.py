@@ -16,8 +16,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from nabi_music.errors import InputError, RenderError
-from nabi_music.notes import Melody
-from nabi_music.render import compile_ly, lilypond_executable
+from nabi_music.media.render import compile_ly, lilypond_executable
+from nabi_music.music.notes import Melody
 from nabi_music.writers import write, write_lilypond
 from nabi_music.writers.lilypond import lilypond_source, ly_string
 

@@ -10,7 +10,7 @@ import pretty_midi
 import pytest
 
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
 from nabi_music.writers import write, write_midi
 from nabi_music.writers._common import parse_key
 

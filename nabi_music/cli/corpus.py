@@ -92,7 +92,7 @@ def add_evaluate_parser(sub: Any) -> None:
 
 def _fit_bar(label: str) -> Any:
     """``progress(done, total, logs)`` for Keras fit, with ``.close()``."""
-    from nabi_music.progress import EpochBar
+    from nabi_music.cli.progress import EpochBar
 
     bar = EpochBar(label)
 
@@ -120,8 +120,8 @@ def _fractions(text: str) -> tuple[float, float]:
 
 
 def _options(args: argparse.Namespace, base: Any = None) -> Any:
-    from nabi_music.augment import parse_range
-    from nabi_music.crossval import CorpusOptions
+    from nabi_music.data.transpose import parse_range
+    from nabi_music.evaluate.crossval import CorpusOptions
 
     base = base or CorpusOptions(
         transpose=parse_range(args.transpose) if getattr(args, "transpose", None) else None,
@@ -179,8 +179,8 @@ def _quiet_retracing() -> None:
 
 
 def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> int:
-    from nabi_music.cli import _quiet_tensorflow
-    from nabi_music.corpus import read_corpus, split_songs
+    from nabi_music.cli.main import _quiet_tensorflow
+    from nabi_music.data.corpus import read_corpus, split_songs
 
     if args.scores:
         raise InputError("give the songs either as SCORE arguments or after --corpus, not both")
@@ -198,13 +198,13 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
         if not out.parent.exists():
             raise InputError(f"{out.parent}: no such folder for the bundle")
     _quiet_tensorflow()
-    from nabi_music.fit import make_strategy
+    from nabi_music.train.fit import make_strategy
 
     strategy = make_strategy(args.strategy)  # before TensorFlow runs anything (multi-worker)
     _quiet_retracing()
     melodies_read = read_corpus(args.corpus, **read_options)
-    from nabi_music.crossval import cross_validate, prepare, run_split
-    from nabi_music.presets import preset
+    from nabi_music.evaluate.crossval import cross_validate, prepare, run_split
+    from nabi_music.models.presets import preset
 
     config = preset(args.preset).with_options(epochs=args.epochs, window=args.window)
     melodies = prepare(melodies_read, options)
@@ -288,7 +288,7 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
     finally:
         bar.close()
     report = result.report
-    from nabi_music.bundle import save_bundle
+    from nabi_music.models.bundle import save_bundle
 
     save_bundle(result.bundle, out)
     print(
@@ -309,15 +309,15 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from nabi_music.cli import _quiet_tensorflow
+    from nabi_music.cli.main import _quiet_tensorflow
 
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
     _quiet_tensorflow()
-    from nabi_music.bundle import load_bundle
-    from nabi_music.corpus import read_corpus, take
-    from nabi_music.crossval import CorpusOptions, prepare, score_network, score_ngram
-    from nabi_music.notes import Melody
+    from nabi_music.data.corpus import read_corpus, take
+    from nabi_music.evaluate.crossval import CorpusOptions, prepare, score_network, score_ngram
+    from nabi_music.models.bundle import load_bundle
+    from nabi_music.music.notes import Melody
 
     bundle = load_bundle(args.bundle)
     meta = bundle.meta

@@ -97,8 +97,8 @@ busy 2-core machine a corpus model generated 40 notes/s with them, 600 without).
 def cmd_generate(args: argparse.Namespace) -> int:
     if "numpy" not in sys.modules:  # this process only, before NumPy loads its BLAS
         os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)
-    from nabi_music.cli import _check_out_dir, _quiet_tensorflow
-    from nabi_music.compose import (
+    from nabi_music.cli.main import _check_out_dir, _quiet_tensorflow
+    from nabi_music.predict.compose import (
         FORMATS,
         Request,
         check_formats,
@@ -108,8 +108,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         stats_table,
         write_composition,
     )
-    from nabi_music.constraints import bar_length, parse_range, parse_scale
-    from nabi_music.sampling import Sampling
+    from nabi_music.predict.constraints import bar_length, parse_range, parse_scale
+    from nabi_music.predict.sampling import Sampling
 
     formats = check_formats(args.formats.split(",")) if args.formats else list(FORMATS)
     if args.no_render:
@@ -137,12 +137,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
     if "wav" in formats:
-        from nabi_music.audio import instrument_program
+        from nabi_music.media.audio import instrument_program
 
         instrument_program(args.instrument)  # an unknown name fails before any work
     _check_out_dir(args.out)
     _quiet_tensorflow()
-    from nabi_music.bundle import load_bundle
+    from nabi_music.models.bundle import load_bundle
 
     bundle = load_bundle(args.bundle)
     window = bundle.config.window

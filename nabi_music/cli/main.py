@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nabi_music.corpus_cli import (
+from nabi_music.cli.corpus import (
     CORPUS_PRESET_NAMES,
     add_corpus_options,
     add_evaluate_parser,
@@ -95,7 +95,7 @@ def _check_out_dir(out: str) -> None:
 
 def _progress_bar(label: str) -> Any:
     """``progress(done, total, loss, accuracy)`` for the training loop, with ``.close()``."""
-    from nabi_music.progress import EpochBar
+    from nabi_music.cli.progress import EpochBar
 
     bar = EpochBar(label)
 
@@ -163,9 +163,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InputError(f"{args.preset} trains on a corpus: use --corpus PATH...")
     melodies = [m for path in args.scores for m in read(path, **_read_options(args))]
     _quiet_tensorflow()
-    from nabi_music.bundle import save_bundle
-    from nabi_music.experiment import choose_vocabulary, train_preset
-    from nabi_music.presets import preset
+    from nabi_music.models.bundle import save_bundle
+    from nabi_music.models.presets import preset
+    from nabi_music.train.tutorial import choose_vocabulary, train_preset
 
     config = preset(args.preset).with_options(epochs=args.epochs, window=args.window)
     vocabulary = choose_vocabulary(args.vocabulary, melodies)
@@ -203,9 +203,9 @@ def cmd_predict(args: argparse.Namespace) -> int:
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
     _quiet_tensorflow()
-    from nabi_music.bundle import load_bundle
-    from nabi_music.experiment import map_unknown_codes, predict
-    from nabi_music.song import song_name, write_prediction
+    from nabi_music.models.bundle import load_bundle
+    from nabi_music.runs.song import song_name, write_prediction
+    from nabi_music.train.tutorial import map_unknown_codes, predict
 
     bundle = load_bundle(args.bundle)
     unknown = bundle.vocabulary.unknown(melody.codes)
@@ -223,7 +223,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     files = write_prediction(prediction, folder, name)
     media = None
     if options is not None:
-        from nabi_music.publish import publish_files
+        from nabi_music.media.publish import publish_files
 
         media = publish_files(files, options)
         files += media.files
@@ -240,7 +240,7 @@ def cmd_song(args: argparse.Namespace) -> int:
     _check_out_dir(args.out)
     presets = [p.strip() for p in args.presets.split(",") if p.strip()]
     _quiet_tensorflow()
-    from nabi_music.song import run_song, song_name
+    from nabi_music.runs.song import run_song, song_name
 
     bars: list[Any] = []
 
@@ -287,8 +287,8 @@ def cmd_song(args: argparse.Namespace) -> int:
 def _media_options(args: argparse.Namespace, report: bool = True) -> Any:
     if args.no_media:
         return None
-    from nabi_music.audio import instrument_program
-    from nabi_music.publish import MediaOptions
+    from nabi_music.media.audio import instrument_program
+    from nabi_music.media.publish import MediaOptions
 
     instrument_program(args.instrument)  # an unknown name fails before training
     formats = ("pdf", "png", "svg") if args.svg else ("pdf", "png")
@@ -326,7 +326,7 @@ def _print_media(media: Any, timings: dict[str, float]) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from nabi_music.render import render_files
+    from nabi_music.media.render import render_files
 
     formats = [f for f in ("pdf", "png", "svg") if getattr(args, f)] or ["pdf", "png"]
     out_dirs = [args.out] * len(args.files) if args.out else None
@@ -450,7 +450,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_render)
 
-    from nabi_music.cli_generate import add_generate_command
+    from nabi_music.cli.generate import add_generate_command
 
     add_generate_command(sub)
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody, Note, Pitch
+from nabi_music.music.notes import Melody, Note, Pitch
 from nabi_music.readers import CORPUS_PREFIX, READERS
 
 SCORE_SUFFIXES = tuple(READERS)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody, Note, parse_code
+from nabi_music.music.notes import Melody, Note, parse_code
 
 ENCODINGS = ("index", "pitch-duration", "embedding")
 

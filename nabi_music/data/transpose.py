@@ -22,7 +22,7 @@ from dataclasses import replace
 import numpy as np
 
 from nabi_music.errors import InputError
-from nabi_music.notes import STEP_SEMITONES, STEPS, Melody, Note, Pitch
+from nabi_music.music.notes import STEP_SEMITONES, STEPS, Melody, Note, Pitch
 
 _FIFTHS = {"c": 0, "g": 1, "d": 2, "a": 3, "e": 4, "b": 5, "f": -1}
 _KEY = re.compile(r"^\s*([A-Ga-g])([#b]{0,2})\s+(major|minor)\s*$")

@@ -107,7 +107,7 @@ class IntervalNgramModel:
     first notes (counted, plus one each). Every code must be a pitch: the
     model is for pitch-only songs (rests dropped).
 
-    ``pitch_of[c]``: code ``c``'s MIDI pitch (:func:`nabi_music.encoding.pitch_classes`).
+    ``pitch_of[c]``: code ``c``'s MIDI pitch (:func:`nabi_music.data.encoding.pitch_classes`).
     """
 
     def __init__(self, order: int, pitch_of: Sequence[int], smoothing: str = "witten-bell") -> None:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from nabi_music.inference import Runner
+    from nabi_music.models.runner import Runner
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def score_predictions(
 ) -> Scores:
     """The figures of per-song predictions: ``log_probs[s]`` ``(notes, codes)``, each row
     renormalised over the codes, against ``targets[s]``; ``pitch_of[c]`` is code ``c``'s
-    pitch (:func:`nabi_music.encoding.pitch_classes`)."""
+    pitch (:func:`nabi_music.data.encoding.pitch_classes`)."""
     if len(log_probs) != len(targets):
         raise ValueError("one array of predictions per song is needed")
     groups, pitch_index = np.unique(pitch_of, return_inverse=True)

@@ -13,10 +13,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nabi_music.fileio import atomic_write
-from nabi_music.fonts import hangul_font_files, has_hangul
+from nabi_music.media.fonts import hangul_font_files, has_hangul
 
 if TYPE_CHECKING:
-    from nabi_music.training import History
+    from nabi_music.train.loop import History
 
 DPI = 100
 SIZE = (8.0, 4.5)

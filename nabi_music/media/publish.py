@@ -1,7 +1,7 @@
 """See and hear a song run: engrave its ``.ly`` files, synthesise its MIDI files,
 plot its training and write its report page.
 
-:func:`publish_song` takes what :func:`nabi_music.song.run_song` wrote and adds,
+:func:`publish_song` takes what :func:`nabi_music.runs.song.run_song` wrote and adds,
 beside each ``.ly``, its PDF and cropped PNG (SVG on request); beside each
 ``.mid``, a 44.1 kHz WAV; in the song folder ``history.json`` (every preset's
 per-epoch figures), ``loss.png``, ``accuracy.png`` and ``index.html``. It
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from nabi_music.fileio import atomic_write
-from nabi_music.report import (
+from nabi_music.pages.song import (
     PresetView,
     ReportData,
     ScoreView,
@@ -29,7 +29,7 @@ from nabi_music.report import (
 )
 
 if TYPE_CHECKING:
-    from nabi_music.song import PresetResult, SongResult
+    from nabi_music.runs.song import PresetResult, SongResult
 
 MODE_LABELS = {"one_step": "one-step prediction", "full_song": "full-song prediction"}
 
@@ -68,7 +68,7 @@ def publish_song(result: SongResult, options: MediaOptions | None = None) -> Pub
     if options.report:
         start = time.perf_counter()
         history = _write_history(result)
-        from nabi_music.plots import plot_histories
+        from nabi_music.media.plots import plot_histories
 
         plots = plot_histories(
             {p.preset: p.bundle.history for p in result.presets},
@@ -98,7 +98,7 @@ def publish_files(files: Sequence[Path], options: MediaOptions | None = None) ->
     if options.report and "png" not in formats:
         formats.append("png")
     if options.render and lys:
-        from nabi_music.render import render_files
+        from nabi_music.media.render import render_files
 
         start = time.perf_counter()
         rendered = render_files(lys, formats, jobs=options.jobs, timeout=options.timeout)
@@ -109,7 +109,7 @@ def publish_files(files: Sequence[Path], options: MediaOptions | None = None) ->
 
     engine, detail = None, ""
     if options.audio and midis:
-        from nabi_music.audio import synthesize_files
+        from nabi_music.media.audio import synthesize_files
 
         start = time.perf_counter()
         waves = synthesize_files(midis, instrument=options.instrument)
@@ -211,7 +211,7 @@ def _facts(
 ) -> list[tuple[str, str]]:
     from importlib.metadata import PackageNotFoundError, version
 
-    from nabi_music.render import lilypond_version
+    from nabi_music.media.render import lilypond_version
 
     def pkg(name: str) -> str:
         try:

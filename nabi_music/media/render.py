@@ -7,7 +7,7 @@ parallel, and engraved with LilyPond's Cairo back end, which writes PDF, PNG
 and SVG in one pass (several times faster than the PostScript back end).
 The PDF is the full page; the PNG and SVG are cropped to the music, the PNG
 with a white margin. Titles in Hangul get the NanumGothic font
-(:mod:`nabi_music.fonts`) as a fallback after LilyPond's own serif font.
+(:mod:`nabi_music.media.fonts`) as a fallback after LilyPond's own serif font.
 
 Safety: LilyPond runs any Scheme code a ``.ly`` file embeds, and LilyPond 2.24
 removed its ``-dsafe`` mode. So unless the caller vouches for the files
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nabi_music.errors import RenderError
-from nabi_music.fonts import HANGUL_FAMILY, hangul_font_files, has_hangul
+from nabi_music.media.fonts import HANGUL_FAMILY, hangul_font_files, has_hangul
 
 FORMATS = ("pdf", "png", "svg")
 DEFAULT_FORMATS = ("pdf", "png")

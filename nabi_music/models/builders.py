@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from nabi_music.presets import ModelConfig
+from nabi_music.models.presets import ModelConfig
 
 if TYPE_CHECKING:
     import keras

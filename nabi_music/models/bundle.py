@@ -23,13 +23,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from nabi_music.encoding import Vocabulary, feature_table
+from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
-from nabi_music.inference import Runner
-from nabi_music.notes import Melody
-from nabi_music.presets import ModelConfig
-from nabi_music.training import History
+from nabi_music.models.presets import ModelConfig
+from nabi_music.models.runner import Runner
+from nabi_music.music.notes import Melody
+from nabi_music.train.loop import History
 
 BUNDLE_FORMAT = 1
 MEMBERS = ("model.keras", "vocabulary.json", "config.json")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
-from nabi_music.encoding import ENCODINGS
+from nabi_music.data.encoding import ENCODINGS
 from nabi_music.errors import InputError
 
 ARCHITECTURES = ("mlp", "lstm", "gru")
@@ -33,7 +33,7 @@ class ModelConfig:
     each recurrent layer, ``heads``: ``joint`` (one softmax over the vocabulary)
     or ``two`` (one softmax over the pitches, one over the durations), and
     ``patience``: epochs without a better validation loss before training stops
-    (0: never stop early). They train with Keras ``fit`` (:mod:`nabi_music.fit`).
+    (0: never stop early). They train with Keras ``fit`` (:mod:`nabi_music.train.fit`).
     """
 
     preset: str

@@ -22,8 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from nabi_music.encoding import Factors, Vocabulary
-from nabi_music.presets import ModelConfig
+from nabi_music.data.encoding import Factors, Vocabulary
+from nabi_music.models.presets import ModelConfig
 
 State = tuple[np.ndarray, ...]
 

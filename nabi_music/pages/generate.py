@@ -17,9 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from nabi_music import __version__
-from nabi_music.compose import Composition, stats_rows
 from nabi_music.fileio import atomic_write
-from nabi_music.report import (
+from nabi_music.pages.song import (
     ScoreView,
     copy_hangul_font,
     facts_section,
@@ -27,7 +26,8 @@ from nabi_music.report import (
     relative_url,
     score_figure,
 )
-from nabi_music.report import escape as _e
+from nabi_music.pages.song import escape as _e
+from nabi_music.predict.compose import Composition, stats_rows
 
 PAGE_NAME = "index.html"
 INTERVAL_SPAN = 7

@@ -6,7 +6,7 @@ audio player, the training plots and the run's facts. Every link is relative
 to the page's folder, nothing is fetched from the network, there is no
 script, and every text is HTML-escaped. The page's frame (:func:`page_html`),
 score figures, facts and Hangul web font serve the page of ``nabi generate``
-too (:mod:`nabi_music.composition_page`).
+too (:mod:`nabi_music.pages.generate`).
 """
 
 from __future__ import annotations
@@ -245,7 +245,7 @@ def facts_section(
 def copy_hangul_font(folder: Path, text: str) -> str | None:
     """Put the Hangul web font in ``folder/fonts`` when ``text`` (the page's words) needs
     it, and return its URL relative to ``folder``; None when it is not needed or missing."""
-    from nabi_music.fonts import hangul_font_files, has_hangul, web_font
+    from nabi_music.media.fonts import hangul_font_files, has_hangul, web_font
 
     fonts = hangul_font_files()
     if not fonts or not has_hangul(text):

@@ -19,7 +19,7 @@ Where things come from, first found wins:
   training melodies the bundle records (their most common values);
 - **training songs** (for reference statistics and the repeated n-gram rate):
   the codes the bundle records (``meta.songs``, written by
-  :func:`nabi_music.bundle.training_meta`); for an older bundle, the files it
+  :func:`nabi_music.models.bundle.training_meta`); for an older bundle, the files it
   names in ``trained_on`` are read again (a file of several tunes then gives
   all of its tunes, maybe more than were trained on; the JSON says so).
 """
@@ -35,7 +35,12 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from nabi_music.constraints import (
+from nabi_music.data.encoding import Vocabulary, start_row
+from nabi_music.errors import InputError, NabiError
+from nabi_music.evaluate.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
+from nabi_music.fileio import atomic_write
+from nabi_music.music.notes import Melody, parse_code, parse_codes
+from nabi_music.predict.constraints import (
     Constraints,
     Length,
     Plan,
@@ -45,15 +50,10 @@ from nabi_music.constraints import (
     parse_scale,
     split_at_bar_lines,
 )
-from nabi_music.encoding import Vocabulary, start_row
-from nabi_music.errors import InputError, NabiError
-from nabi_music.fileio import atomic_write
-from nabi_music.notes import Melody, parse_code, parse_codes
-from nabi_music.sampling import Count, Sampling, generate_batch, generators
-from nabi_music.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
+from nabi_music.predict.sampling import Count, Sampling, generate_batch, generators
 
 if TYPE_CHECKING:
-    from nabi_music.bundle import Bundle
+    from nabi_music.models.bundle import Bundle
 
 DEFAULT_NOTES = 32
 FORMATS = ("mid", "ly", "pdf", "png", "musicxml", "wav", "html")
@@ -538,9 +538,9 @@ def available_formats() -> dict[str, str | None]:
     if ".musicxml" not in writers.WRITERS:
         missing["musicxml"] = "no MusicXML writer (nabi_music.writers.musicxml) is installed"
     try:
-        import nabi_music.audio  # noqa: F401
+        import nabi_music.media.audio  # noqa: F401
     except ImportError:
-        missing["wav"] = "no audio synthesis (nabi_music.audio) is installed"
+        missing["wav"] = "no audio synthesis (nabi_music.media.audio) is installed"
     return missing
 
 
@@ -610,7 +610,7 @@ def write_composition(
     notes: list[str] = []
     engraved = [f for f in ("pdf", "png") if f in wanted]
     if engraved and lys:
-        from nabi_music.render import render_files
+        from nabi_music.media.render import render_files
 
         for lyfile, rendered in zip(lys, render_files(lys, engraved), strict=True):
             notes.extend(f"{lyfile.name}: {w}" for w in rendered.warnings)
@@ -619,7 +619,7 @@ def write_composition(
                 written.append(f)
     engine_label = ""
     if "wav" in wanted and midis:
-        from nabi_music.audio import synthesize_files
+        from nabi_music.media.audio import synthesize_files
 
         for midi, result in zip(midis, synthesize_files(midis, instrument=instrument), strict=True):
             files[_index_of(midi)]["wav"] = str(result.path)
@@ -635,7 +635,7 @@ def write_composition(
         tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     written.append(json_path)
     if "html" in wanted:
-        from nabi_music.composition_page import write_composition_page
+        from nabi_music.pages.generate import write_composition_page
 
         facts = [("audio", f"{engine_label}, 44.1 kHz WAV")] if engine_label else []
         written.append(write_composition_page(composition, out, files, facts))

@@ -21,7 +21,7 @@ are reported before anything is generated, naming the ones that conflict.
 
 Every code of a vocabulary is a valid note code, so every generated note can
 be written by every writer; notes split at bar lines are split into plain or
-dotted values (:func:`nabi_music.notes.split_duration`).
+dotted values (:func:`nabi_music.music.notes.split_duration`).
 """
 
 from __future__ import annotations
@@ -35,9 +35,9 @@ from fractions import Fraction
 
 import numpy as np
 
-from nabi_music.encoding import Vocabulary
+from nabi_music.data.encoding import Vocabulary
 from nabi_music.errors import InputError, ParseError
-from nabi_music.notes import STEP_SEMITONES, Note, Pitch, parse_code, split_duration
+from nabi_music.music.notes import STEP_SEMITONES, Note, Pitch, parse_code, split_duration
 from nabi_music.writers._common import parse_time_signature
 
 # --- scales -------------------------------------------------------------------

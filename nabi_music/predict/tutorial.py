@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nabi_music.inference import Runner
+from nabi_music.models.runner import Runner
 
 
 def predict_one_step(runner: Runner, table: np.ndarray, indices: np.ndarray) -> np.ndarray:

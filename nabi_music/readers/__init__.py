@@ -21,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from nabi_music.errors import InputError, NabiWarning
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
 from nabi_music.readers._common import ReadOptions, Report, Skipped, describe
 from nabi_music.readers.codes import read_codes
 from nabi_music.readers.lilypond import read_lilypond

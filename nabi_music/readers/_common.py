@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
 
 MAX_ERROR_DETAIL = 160
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from nabi_music.notes import Melody, parse_codes
+from nabi_music.music.notes import Melody, parse_codes
 from nabi_music.readers._common import ReadOptions, Report, Skipped, has_pitched_note, read_text
 
 

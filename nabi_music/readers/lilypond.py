@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from nabi_music.errors import InputError, NabiError, ParseError
-from nabi_music.notes import Melody, Note, Pitch
+from nabi_music.music.notes import Melody, Note, Pitch
 from nabi_music.readers._common import (
     ReadOptions,
     Report,

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody, Note, Pitch
+from nabi_music.music.notes import Melody, Note, Pitch
 from nabi_music.readers._common import ReadOptions, Report, Skipped, describe, in_measures
 from nabi_music.readers.music21_bridge import merge_rests, merge_ties
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from nabi_music.errors import InputError
-from nabi_music.notes import (
+from nabi_music.music.notes import (
     Melody,
     Note,
     Pitch,

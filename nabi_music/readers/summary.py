@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from nabi_music.notes import Melody, Note, Pitch, format_code
+from nabi_music.music.notes import Melody, Note, Pitch, format_code
 from nabi_music.readers._common import Skipped
 
 

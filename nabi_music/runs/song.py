@@ -15,14 +15,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from nabi_music.bundle import Bundle, save_bundle
 from nabi_music.errors import InputError
-from nabi_music.experiment import DEFAULT_SEED, Prediction, choose_vocabulary, predict, train_preset
 from nabi_music.fileio import atomic_write, safe_name
-from nabi_music.notes import Melody
-from nabi_music.presets import preset
-from nabi_music.publish import MediaOptions, Published, publish_song
-from nabi_music.training import Progress
+from nabi_music.media.publish import MediaOptions, Published, publish_song
+from nabi_music.models.bundle import Bundle, save_bundle
+from nabi_music.models.presets import preset
+from nabi_music.music.notes import Melody
+from nabi_music.train.loop import Progress
+from nabi_music.train.tutorial import (
+    DEFAULT_SEED,
+    Prediction,
+    choose_vocabulary,
+    predict,
+    train_preset,
+)
 from nabi_music.writers.lilypond import write_lilypond
 from nabi_music.writers.midi import write_midi
 
@@ -100,7 +106,7 @@ def run_song(
     """Train every preset on ``melody`` and write its outputs under ``out_root/song``.
 
     With ``media``, also engrave, synthesise, plot and write the report page
-    (:func:`nabi_music.publish.publish_song`).
+    (:func:`nabi_music.media.publish.publish_song`).
     """
     configs = [preset(name).with_options(epochs=epochs, window=window) for name in presets]
     if not configs:

@@ -1,6 +1,6 @@
 """Corpus training: windows streamed through ``tf.data`` into Keras ``fit``.
 
-The tutorial's presets train with the compiled loop of :mod:`nabi_music.training`;
+The tutorial's presets train with the compiled loop of :mod:`nabi_music.train.loop`;
 corpus presets (many songs, an embedding, stacked layers, early stopping) train
 here instead:
 
@@ -13,7 +13,7 @@ here instead:
 - ``strategy``: ``default`` (one device), ``mirrored`` (``MirroredStrategy``
   over the local devices) or ``multi-worker`` (``MultiWorkerMirroredStrategy``,
   configured by the ``TF_CONFIG`` environment variable); the two distributed
-  ones train with :func:`nabi_music.distributed.fit_distributed` (Keras ``fit``
+  ones train with :func:`nabi_music.train.distributed.fit_distributed` (Keras ``fit``
   fails across several workers).
 
 Randomness comes from the seed alone: initial weights (seeded initializers),
@@ -29,12 +29,12 @@ from typing import Any
 
 import numpy as np
 
-from nabi_music.bundle import Bundle, library_versions, training_meta
-from nabi_music.encoding import Factors, Vocabulary, feature_table, start_row
+from nabi_music.data.encoding import Factors, Vocabulary, feature_table, start_row
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody
-from nabi_music.presets import ModelConfig
-from nabi_music.training import History
+from nabi_music.models.bundle import Bundle, library_versions, training_meta
+from nabi_music.models.presets import ModelConfig
+from nabi_music.music.notes import Melody
+from nabi_music.train.loop import History
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
@@ -237,7 +237,7 @@ def fit_corpus(
     import keras
     import tensorflow as tf
 
-    from nabi_music.models import build_corpus_model
+    from nabi_music.models.builders import build_corpus_model
 
     if not (config.corpus and config.start_padded):
         raise InputError(
@@ -274,7 +274,7 @@ def fit_corpus(
     total = epochs or config.epochs
     start = time.perf_counter()
     if distributed:
-        from nabi_music.distributed import fit_distributed
+        from nabi_music.train.distributed import fit_distributed
 
         logs = fit_distributed(
             trainer,

@@ -27,8 +27,8 @@ from typing import Any
 
 import numpy as np
 
-from nabi_music.presets import ModelConfig
-from nabi_music.windows import Windows
+from nabi_music.data.windows import Windows
+from nabi_music.models.presets import ModelConfig
 
 CHUNK_EPOCHS = 25
 """Epochs per compiled call: the progress bar moves once per chunk."""

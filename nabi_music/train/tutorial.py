@@ -11,15 +11,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from nabi_music.bundle import Bundle, library_versions, training_meta
-from nabi_music.encoding import TUTORIAL_VOCABULARY, Vocabulary, feature_table
+from nabi_music.data.encoding import TUTORIAL_VOCABULARY, Vocabulary, feature_table
+from nabi_music.data.windows import make_windows
 from nabi_music.errors import InputError
-from nabi_music.evaluation import Comparison, compare
-from nabi_music.generation import predict_full_song, predict_one_step
-from nabi_music.notes import Melody
-from nabi_music.presets import ModelConfig
-from nabi_music.training import Progress, train_model
-from nabi_music.windows import make_windows
+from nabi_music.evaluate.scores import Comparison, compare
+from nabi_music.models.bundle import Bundle, library_versions, training_meta
+from nabi_music.models.presets import ModelConfig
+from nabi_music.music.notes import Melody
+from nabi_music.predict.tutorial import predict_full_song, predict_one_step
+from nabi_music.train.loop import Progress, train_model
 
 DEFAULT_SEED = 1
 VOCABULARIES = ("data", "tutorial")
@@ -48,7 +48,7 @@ def train_preset(
     progress: Progress | None = None,
 ) -> Bundle:
     """Train one preset on ``melodies`` (``config.epochs`` at most) and bundle the result."""
-    from nabi_music.models import build_model
+    from nabi_music.models.builders import build_model
 
     if not melodies:
         raise InputError("no melody to train on")
@@ -138,7 +138,7 @@ def map_unknown_codes(melody: Melody, vocabulary: Vocabulary) -> tuple[Melody, d
     import warnings
 
     from nabi_music.errors import NabiWarning
-    from nabi_music.notes import parse_code
+    from nabi_music.music.notes import parse_code
 
     missing = vocabulary.unknown(melody.codes)
     if not missing:

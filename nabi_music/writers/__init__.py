@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from nabi_music.errors import InputError
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
 from nabi_music.writers.lilypond import lilypond_source, write_lilypond
 from nabi_music.writers.midi import write_midi
 from nabi_music.writers.musicxml import write_musicxml

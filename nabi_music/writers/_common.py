@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from nabi_music.errors import InputError
-from nabi_music.notes import STEP_SEMITONES, Melody, Note
+from nabi_music.music.notes import STEP_SEMITONES, Melody, Note
 
 DEFAULT_TEMPO = 120.0
 

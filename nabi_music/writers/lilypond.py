@@ -1,7 +1,7 @@
 """Write a melody as a LilyPond score: note codes as lyrics, wrong notes in red.
 
 The notes are written in ``\\fixed c'`` mode, where every note code of
-:mod:`nabi_music.notes` is literally a LilyPond note. Every text that comes
+:mod:`nabi_music.music.notes` is literally a LilyPond note. Every text that comes
 from outside (titles, expected codes) goes into the file only as a LilyPond
 double-quoted string with ``\\`` and ``"`` escaped and no line breaks, so no
 title can smuggle Scheme code (``#(...)``) into the file.
@@ -16,7 +16,7 @@ from pathlib import Path
 
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
-from nabi_music.notes import Melody, Note, format_code
+from nabi_music.music.notes import Melody, Note, format_code
 from nabi_music.writers._common import (
     continues_tie,
     dangling_tie,

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
-from nabi_music.notes import Melody
+from nabi_music.music.notes import Melody
 from nabi_music.writers._common import (
     DEFAULT_TEMPO,
     parse_key,

@@ -17,7 +17,7 @@ from typing import Any
 
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
-from nabi_music.notes import Melody, Note, split_duration
+from nabi_music.music.notes import Melody, Note, split_duration
 from nabi_music.writers._common import continues_tie, parse_key, parse_time_signature
 
 

@@ -1,0 +1,1 @@
+"""From melodies to training data: corpus gathering and splits, transposition, encoding, windows."""

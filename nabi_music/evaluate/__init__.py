@@ -1,0 +1,1 @@
+"""Evaluation: comparisons, scores, n-grams, mixtures, musical statistics and cross-validation."""

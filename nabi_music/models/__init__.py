@@ -1,0 +1,1 @@
+"""The models: presets, Keras builders, the NumPy runner, bundles and training history."""

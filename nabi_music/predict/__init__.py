@@ -1,0 +1,1 @@
+"""Prediction: the tutorial's one-step and full-song, sampling, constraints, composing."""

@@ -1,0 +1,1 @@
+"""Training: the tutorial's compiled loop, corpus training with Keras fit, distributed."""

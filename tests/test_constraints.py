@@ -11,20 +11,12 @@ from hypothesis import strategies as st
 
 from nabi_music.data.encoding import Vocabulary
 from nabi_music.errors import InputError
+from nabi_music.music.keys import parse_key, parse_scale
+from nabi_music.music.metre import bar_length, split_at_bar_lines
 from nabi_music.music.notes import Melody, parse_code, parse_codes
-from nabi_music.predict.constraints import (
-    Constraints,
-    Length,
-    PitchRange,
-    Plan,
-    bar_length,
-    parse_pitch,
-    parse_range,
-    parse_scale,
-    split_at_bar_lines,
-)
+from nabi_music.music.ranges import PitchRange, parse_pitch, parse_pitch_range
+from nabi_music.predict.constraints import Constraints, Length, Plan
 from nabi_music.predict.sampling import Sampling, generate
-from nabi_music.writers._common import parse_key
 
 CODES = (
     "c4 d4 e4 f4 g4 a4 b4 c8 d8 e8 f8 g8 a8 b8 fis8 bes8 c'8 d'4 r8 r4 c2 e4. g16 a16 d4~"
@@ -96,13 +88,13 @@ def test_bad_scales_are_input_errors(text):
 
 
 def test_parse_range():
-    assert parse_range("c,..c''") == PitchRange(48, 84)
-    assert parse_range("48..84") == PitchRange(48, 84)
-    assert parse_range("C3..Bb5") == PitchRange(48, 82)
+    assert parse_pitch_range("c,..c''") == PitchRange(48, 84)
+    assert parse_pitch_range("48..84") == PitchRange(48, 84)
+    assert parse_pitch_range("C3..Bb5") == PitchRange(48, 82)
     assert parse_pitch("fis'") == 78
     for bad in ("c..", "x..c'", "c''..c", "60-72", "0..200"):
         with pytest.raises(InputError):
-            parse_range(bad)
+            parse_pitch_range(bad)
 
 
 def test_bar_length():
@@ -125,7 +117,7 @@ def test_key_range_bars_and_tonic_hold_together(seed):
     scale = parse_scale("G major")
     constraints = Constraints(
         scale=scale,
-        pitch_range=parse_range("d..d'"),
+        pitch_range=parse_pitch_range("d..d'"),
         whole_bars=True,
         bar=Fraction(3),
         end_on_tonic=True,
@@ -207,12 +199,14 @@ def test_greedy_sampling_respects_the_mask():
     ("constraints", "length", "message"),
     [
         (
-            Constraints(scale=parse_scale("F# major"), pitch_range=parse_range("c..e")),
+            Constraints(scale=parse_scale("F# major"), pitch_range=parse_pitch_range("c..e")),
             Length(notes=4),
             "key F# major and range C4..E4 leave none of the model's notes possible",
         ),
         (
-            Constraints(pitch_range=parse_range("d..b"), end_on_tonic=True, tonic=parse_scale("C")),
+            Constraints(
+                pitch_range=parse_pitch_range("d..b"), end_on_tonic=True, tonic=parse_scale("C")
+            ),
             Length(notes=4),
             "range D4..B4 and ending on the tonic C leave no final note possible",
         ),

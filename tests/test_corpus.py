@@ -11,13 +11,13 @@ from nabi_music.data.corpus import folds, gather, pitch_only, read_corpus, split
 from nabi_music.data.transpose import (
     find_key,
     normalize_key,
-    parse_key,
-    parse_range,
     transpose,
     transpositions,
 )
 from nabi_music.errors import InputError
+from nabi_music.music.keys import parse_key
 from nabi_music.music.notes import Melody
+from nabi_music.music.ranges import parse_transposition_range
 from nabi_music.train.fit import song_chunks
 
 KINDER_20 = ROOT / "tests" / "data" / "kinder_20.abc"
@@ -113,9 +113,10 @@ def test_transpositions_keep_the_original_and_skip_out_of_range():
     assert shifted[0] == high
     assert max(n.pitch.midi for m in shifted for n in m.notes) <= 127
     assert len(shifted) == 5  # a'''' (A8) + 3 semitones is C9, beyond note codes
-    assert parse_range("-5..6") == (-5, 6) and parse_range("3") == (-3, 3)
+    assert parse_transposition_range("-5..6") == (-5, 6)
+    assert parse_transposition_range("3") == (-3, 3)
     with pytest.raises(InputError, match=r"LOW\.\.HIGH"):
-        parse_range("up")
+        parse_transposition_range("up")
 
 
 def test_key_normalisation_uses_the_written_key_or_finds_one(kinder):
@@ -124,7 +125,7 @@ def test_key_normalisation_uses_the_written_key_or_finds_one(kinder):
         assert moved.key in ("C major", "a minor")
         assert -5 <= shift <= 6
         assert moved.notes[0].duration == melody.notes[0].duration
-    assert parse_key("Bb major")[0].name == "Bb4"
+    assert parse_key("Bb major").tonic_pitch.name == "Bb4"
     scale = Melody.from_codes("d4 e4 fis4 g4 a4 b4 cis'4 d'2 a4 fis4 d2")
     tonic, mode = find_key(scale)
     assert (tonic.name, mode) == ("D4", "major")

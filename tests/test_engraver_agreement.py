@@ -27,8 +27,8 @@ import pytest
 
 from nabi_music.errors import NabiWarning
 from nabi_music.media.render import lilypond_executable
+from nabi_music.music.ties import sounding_notes
 from nabi_music.readers import read
-from nabi_music.writers._common import sounding_notes
 
 ROOT = Path(__file__).resolve().parent.parent
 LY_FILES = sorted((ROOT / "scores").glob("*.ly")) + sorted((ROOT / "tests" / "data").glob("*.ly"))

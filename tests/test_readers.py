@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 
 from nabi_music.errors import InputError, NabiError, NabiWarning, ParseError
 from nabi_music.music.notes import Note, Pitch
+from nabi_music.music.ties import merge_ties
 from nabi_music.readers import READERS, Skipped, read, read_report
-from nabi_music.readers.music21_bridge import merge_ties
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORES = ROOT / "scores"

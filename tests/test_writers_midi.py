@@ -10,9 +10,9 @@ import pretty_midi
 import pytest
 
 from nabi_music.errors import InputError
+from nabi_music.music.keys import parse_key
 from nabi_music.music.notes import Melody
 from nabi_music.writers import write, write_midi
-from nabi_music.writers._common import parse_key
 
 CODES = "g8 e8 e4 r4 fis'4. c4~ c8"
 

@@ -120,11 +120,13 @@ def _fractions(text: str) -> tuple[float, float]:
 
 
 def _options(args: argparse.Namespace, base: Any = None) -> Any:
-    from nabi_music.data.transpose import parse_range
     from nabi_music.evaluate.crossval import CorpusOptions
+    from nabi_music.music.ranges import parse_transposition_range
 
     base = base or CorpusOptions(
-        transpose=parse_range(args.transpose) if getattr(args, "transpose", None) else None,
+        transpose=parse_transposition_range(args.transpose)
+        if getattr(args, "transpose", None)
+        else None,
         normalize_key=getattr(args, "normalize_key", False),
         pitch_only=getattr(args, "pitch_only", False),
     )

@@ -98,6 +98,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if "numpy" not in sys.modules:  # this process only, before NumPy loads its BLAS
         os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)
     from nabi_music.cli.main import _check_out_dir, _quiet_tensorflow
+    from nabi_music.music.keys import parse_scale
+    from nabi_music.music.metre import bar_length
+    from nabi_music.music.ranges import parse_pitch_range
     from nabi_music.predict.compose import (
         FORMATS,
         Request,
@@ -108,7 +111,6 @@ def cmd_generate(args: argparse.Namespace) -> int:
         stats_table,
         write_composition,
     )
-    from nabi_music.predict.constraints import bar_length, parse_range, parse_scale
     from nabi_music.predict.sampling import Sampling
 
     formats = check_formats(args.formats.split(",")) if args.formats else list(FORMATS)
@@ -131,7 +133,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if args.key and args.key != "auto":
         parse_scale(args.key)
     if args.range:
-        parse_range(args.range)
+        parse_pitch_range(args.range)
     if args.time_signature:
         bar_length(args.time_signature)
     if not Path(args.bundle).is_file():

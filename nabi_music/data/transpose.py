@@ -15,17 +15,14 @@ no score library is needed.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from nabi_music.errors import InputError
+from nabi_music.music.keys import format_key, key_signature, parse_key
 from nabi_music.music.notes import STEP_SEMITONES, STEPS, Melody, Note, Pitch
-
-_FIFTHS = {"c": 0, "g": 1, "d": 2, "a": 3, "e": 4, "b": 5, "f": -1}
-_KEY = re.compile(r"^\s*([A-Ga-g])([#b]{0,2})\s+(major|minor)\s*$")
 
 MAJOR_PROFILE = np.array([6.35, 2.23, 3.48, 2.33, 4.38, 4.09, 2.52, 5.19, 2.39, 3.66, 2.29, 2.88])
 MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 2.69, 3.34, 3.17])
@@ -33,28 +30,6 @@ MINOR_PROFILE = np.array([6.33, 2.68, 3.52, 5.38, 2.60, 3.53, 2.54, 4.75, 3.98, 
 
 _MAJOR_TONICS = ("c", "des", "d", "ees", "e", "f", "fis", "g", "aes", "a", "bes", "b")
 _MINOR_TONICS = ("c", "cis", "d", "ees", "e", "f", "fis", "g", "gis", "a", "bes", "b")
-
-
-def parse_key(text: str) -> tuple[Pitch, str]:
-    """``"Bb major"`` / ``"f# minor"`` -> (tonic pitch in octave 4, mode)."""
-    match = _KEY.match(text)
-    if not match:
-        raise InputError(f"cannot read the key {text!r}; expected e.g. 'G major' or 'f# minor'")
-    letter, acc, mode = match.groups()
-    alter = acc.count("#") - acc.count("b")
-    return Pitch(letter.lower(), alter, 4), mode
-
-
-def format_key(tonic: Pitch, mode: str) -> str:
-    """The reader's spelling of a key: ``F# major``, ``bb minor``."""
-    name = tonic.step.upper() + ("#" * tonic.alter if tonic.alter > 0 else "b" * -tonic.alter)
-    return f"{name.lower() if mode == 'minor' else name} {mode}"
-
-
-def key_signature(tonic: Pitch, mode: str) -> int:
-    """Sharps (positive) or flats (negative) of a key's signature."""
-    fifths = _FIFTHS[tonic.step] + 7 * tonic.alter
-    return fifths - 3 if mode == "minor" else fifths
 
 
 def find_key(melody: Melody) -> tuple[Pitch, str]:
@@ -80,7 +55,8 @@ def melody_key(melody: Melody) -> tuple[Pitch, str]:
     """The melody's written key if it has one, else the key :func:`find_key` finds."""
     if melody.key:
         try:
-            return parse_key(melody.key)
+            key = parse_key(melody.key)
+            return key.tonic_pitch, key.mode
         except InputError:
             pass
     return find_key(melody)
@@ -164,20 +140,3 @@ def normalize_key(melody: Melody) -> tuple[Melody, int]:
         shift -= 12
     moved = transpose(replace(melody, key=format_key(tonic, mode)), shift)
     return moved, shift
-
-
-def parse_range(text: str) -> tuple[int, int]:
-    """``"-5..6"`` -> (-5, 6); a single number ``k`` means ``-k..k``."""
-    try:
-        if ".." in text:
-            low, high = (int(part) for part in text.split("..", 1))
-        else:
-            high = abs(int(text))
-            low = -high
-    except ValueError:
-        raise InputError(
-            f"cannot read the transposition range {text!r}; expected LOW..HIGH as in -5..6"
-        ) from None
-    if low > high or max(abs(low), abs(high)) > 24:
-        raise InputError(f"transposition range {text!r}: expected LOW..HIGH within -24..24")
-    return low, high

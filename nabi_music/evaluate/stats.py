@@ -30,8 +30,8 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from nabi_music.music.keys import Scale
 from nabi_music.music.notes import Pitch, parse_code
-from nabi_music.predict.constraints import Scale
 
 NGRAM_SIZES = (4, 5, 6, 7, 8)
 

@@ -300,7 +300,7 @@ def split_duration(duration: Fraction) -> list[Fraction]:
     parts: list[Fraction] = []
     rest = duration
     for value in sorted(_PLAIN, reverse=True):
-        while rest >= value and (rest - value == 0 or _is_binary(rest - value)):
+        while rest >= value and (rest - value == 0 or is_binary_duration(rest - value)):
             parts.append(value)
             rest -= value
         if rest == 0:
@@ -308,6 +308,6 @@ def split_duration(duration: Fraction) -> list[Fraction]:
     return [duration]
 
 
-def _is_binary(duration: Fraction) -> bool:
+def is_binary_duration(duration: Fraction) -> bool:
     """A sum of binary note values down to a 64th."""
     return (duration * 16).denominator == 1

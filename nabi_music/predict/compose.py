@@ -39,16 +39,14 @@ from nabi_music.data.encoding import Vocabulary, start_row
 from nabi_music.errors import InputError, NabiError
 from nabi_music.evaluate.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
 from nabi_music.fileio import atomic_write
+from nabi_music.music.keys import Scale, parse_scale
+from nabi_music.music.metre import bar_length, split_at_bar_lines
 from nabi_music.music.notes import Melody, parse_code, parse_codes
+from nabi_music.music.ranges import parse_pitch_range
 from nabi_music.predict.constraints import (
     Constraints,
     Length,
     Plan,
-    Scale,
-    bar_length,
-    parse_range,
-    parse_scale,
-    split_at_bar_lines,
 )
 from nabi_music.predict.sampling import Count, Sampling, generate_batch, generators
 
@@ -339,7 +337,7 @@ def settle(
         )
     constraints = Constraints(
         scale=scale,
-        pitch_range=parse_range(request.pitch_range) if request.pitch_range else None,
+        pitch_range=parse_pitch_range(request.pitch_range) if request.pitch_range else None,
         whole_bars=whole_bars,
         bar=bar,
         ties=request.ties,

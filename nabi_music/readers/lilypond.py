@@ -32,6 +32,7 @@ from typing import Any
 
 from nabi_music.errors import InputError, NabiError, ParseError
 from nabi_music.music.notes import Melody, Note, Pitch
+from nabi_music.music.ties import merge_rests, merge_ties
 from nabi_music.readers._common import (
     ReadOptions,
     Report,
@@ -41,7 +42,6 @@ from nabi_music.readers._common import (
     in_measures,
     read_text,
 )
-from nabi_music.readers.music21_bridge import merge_rests, merge_ties
 
 #: Contexts that are parts (one melody line each, chosen with ``part``).
 STAFF_CONTEXTS = {"Staff", "TabStaff", "RhythmicStaff", "VaticanaStaff", "MensuralStaff"}

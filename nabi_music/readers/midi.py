@@ -25,8 +25,8 @@ from typing import Any
 
 from nabi_music.errors import InputError
 from nabi_music.music.notes import Melody, Note, Pitch
+from nabi_music.music.ties import merge_rests, merge_ties
 from nabi_music.readers._common import ReadOptions, Report, Skipped, describe, in_measures
-from nabi_music.readers.music21_bridge import merge_rests, merge_ties
 
 DRUM_CHANNEL = 9
 #: Grids MIDI times snap to, in parts of a quarter: 32nd notes and 16th-note triplets.

@@ -16,13 +16,10 @@ from pathlib import Path
 
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
+from nabi_music.music.keys import parse_key
+from nabi_music.music.metre import parse_time_signature
 from nabi_music.music.notes import Melody, Note, format_code
-from nabi_music.writers._common import (
-    continues_tie,
-    dangling_tie,
-    parse_key,
-    parse_time_signature,
-)
+from nabi_music.music.ties import continues_tie, dangling_tie
 
 LILYPOND_VERSION = "2.24.0"
 VOICE = "melody"

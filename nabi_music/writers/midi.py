@@ -8,13 +8,10 @@ from pathlib import Path
 
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
+from nabi_music.music.keys import parse_key
+from nabi_music.music.metre import DEFAULT_TEMPO, parse_time_signature
 from nabi_music.music.notes import Melody
-from nabi_music.writers._common import (
-    DEFAULT_TEMPO,
-    parse_key,
-    parse_time_signature,
-    sounding_notes,
-)
+from nabi_music.music.ties import sounding_notes
 
 DEFAULT_PROGRAM = 0  # acoustic grand piano
 VELOCITY = 90

@@ -17,8 +17,10 @@ from typing import Any
 
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
+from nabi_music.music.keys import parse_key
+from nabi_music.music.metre import parse_time_signature
 from nabi_music.music.notes import Melody, Note, split_duration
-from nabi_music.writers._common import continues_tie, parse_key, parse_time_signature
+from nabi_music.music.ties import continues_tie
 
 
 def musicxml_bytes(melody: Melody, *, title: str | None = None) -> bytes:

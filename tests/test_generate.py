@@ -325,8 +325,8 @@ def test_a_corpus_model_composes_from_nothing_or_a_short_primer():
     from nabi_music.data.encoding import Vocabulary
     from nabi_music.models.builders import build_model
     from nabi_music.models.bundle import Bundle, training_meta
+    from nabi_music.models.history import History
     from nabi_music.models.presets import preset
-    from nabi_music.train.loop import History
 
     config = preset("corpus-lstm").with_options(window=8, units=16, embedding=4)
     assert config.start_padded

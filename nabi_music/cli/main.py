@@ -163,9 +163,10 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InputError(f"{args.preset} trains on a corpus: use --corpus PATH...")
     melodies = [m for path in args.scores for m in read(path, **_read_options(args))]
     _quiet_tensorflow()
+    from nabi_music.data.encoding import choose_vocabulary
     from nabi_music.models.bundle import save_bundle
     from nabi_music.models.presets import preset
-    from nabi_music.train.tutorial import choose_vocabulary, train_preset
+    from nabi_music.train.tutorial import train_preset
 
     config = preset(args.preset).with_options(epochs=args.epochs, window=args.window)
     vocabulary = choose_vocabulary(args.vocabulary, melodies)
@@ -204,8 +205,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
         raise InputError(f"{args.bundle}: no such bundle file")
     _quiet_tensorflow()
     from nabi_music.models.bundle import load_bundle
+    from nabi_music.predict.tutorial import map_unknown_codes, predict
     from nabi_music.runs.song import song_name, write_prediction
-    from nabi_music.train.tutorial import map_unknown_codes, predict
 
     bundle = load_bundle(args.bundle)
     unknown = bundle.vocabulary.unknown(melody.codes)

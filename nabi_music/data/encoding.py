@@ -23,6 +23,8 @@ from nabi_music.errors import InputError
 from nabi_music.music.notes import Melody, Note, parse_code
 
 ENCODINGS = ("index", "pitch-duration", "embedding")
+VOCABULARIES = ("data", "tutorial")
+"""How a vocabulary is chosen: built from the data, or the tutorial's fixed 14 codes."""
 
 
 def _order_key(note: Note) -> tuple:
@@ -185,3 +187,12 @@ def pitch_classes(vocabulary: Vocabulary) -> np.ndarray:
         pitch = parse_code(code).pitch
         out.append(-1 if pitch is None else pitch.midi)
     return np.array(out, dtype=np.int32)
+
+
+def choose_vocabulary(name: str, melodies: Sequence[Melody]) -> Vocabulary:
+    """``data``: built from the melodies; ``tutorial``: the tutorial's 14 codes."""
+    if name == "data":
+        return Vocabulary.from_melodies(melodies)
+    if name == "tutorial":
+        return TUTORIAL_VOCABULARY
+    raise InputError(f"unknown vocabulary {name!r}; expected one of {', '.join(VOCABULARIES)}")

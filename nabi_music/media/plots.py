@@ -16,7 +16,7 @@ from nabi_music.fileio import atomic_write
 from nabi_music.media.fonts import hangul_font_files, has_hangul
 
 if TYPE_CHECKING:
-    from nabi_music.train.loop import History
+    from nabi_music.models.history import History
 
 DPI = 100
 SIZE = (8.0, 4.5)

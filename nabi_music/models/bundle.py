@@ -26,10 +26,10 @@ from typing import Any
 from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
+from nabi_music.models.history import History
 from nabi_music.models.presets import ModelConfig
 from nabi_music.models.runner import Runner
 from nabi_music.music.notes import Melody
-from nabi_music.train.loop import History
 
 BUNDLE_FORMAT = 1
 MEMBERS = ("model.keras", "vocabulary.json", "config.json")

@@ -15,20 +15,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from nabi_music.data.encoding import choose_vocabulary
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write, safe_name
 from nabi_music.media.publish import MediaOptions, Published, publish_song
 from nabi_music.models.bundle import Bundle, save_bundle
 from nabi_music.models.presets import preset
 from nabi_music.music.notes import Melody
+from nabi_music.predict.tutorial import Prediction, predict
 from nabi_music.train.loop import Progress
-from nabi_music.train.tutorial import (
-    DEFAULT_SEED,
-    Prediction,
-    choose_vocabulary,
-    predict,
-    train_preset,
-)
+from nabi_music.train.tutorial import DEFAULT_SEED, train_preset
 from nabi_music.writers.lilypond import write_lilypond
 from nabi_music.writers.midi import write_midi
 

@@ -32,9 +32,9 @@ import numpy as np
 from nabi_music.data.encoding import Factors, Vocabulary, feature_table, start_row
 from nabi_music.errors import InputError
 from nabi_music.models.bundle import Bundle, library_versions, training_meta
+from nabi_music.models.history import History
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
-from nabi_music.train.loop import History
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 

@@ -1,4 +1,5 @@
-"""Shared fixtures: the tutorial's song, and the repository's paths."""
+"""Shared fixtures: the tutorial's song, and a short `nabi song` run (helpers live in
+``helpers.py``)."""
 
 from __future__ import annotations
 
@@ -8,20 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import NABIYA, NABIYA_LY, ROOT
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-
-ROOT = Path(__file__).resolve().parent.parent
-SCORES = ROOT / "scores"
-NABIYA_LY = SCORES / "nabiya.ly"
-
-NABIYA = """
-g8 e8 e4 f8 d8 d4 c8 d8 e8 f8 g8 g8 g4
-g8 e8 e8 e8 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
-d8 d8 d8 d8 d8 e8 f4 e8 e8 e8 e8 e8 f8 g4
-g8 e8 e4 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
-""".split()
-"""The tutorial's ``seq``: 나비야 as 54 note codes."""
 
 
 @pytest.fixture
@@ -29,24 +19,10 @@ def nabiya_codes() -> list[str]:
     return list(NABIYA)
 
 
-def run_nabi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    """Run the ``nabi`` command as a user would, in a fresh process."""
-    return subprocess.run(
-        [sys.executable, "-m", "nabi_music.cli", *args],
-        capture_output=True,
-        text=True,
-        cwd=cwd or ROOT,
-        timeout=600,
-    )
-
-
 @pytest.fixture(scope="session")
 def small_song_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """`nabi song` with everything it makes (scores, audio, plots, report page) on a
     short training run of two presets: the song folder and what the command printed."""
-    import subprocess
-    import sys
-
     out = tmp_path_factory.mktemp("small_song")
     result = subprocess.run(
         [

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import NABIYA
+from helpers import NABIYA
 
 from nabi_music.errors import InputError
 from nabi_music.media import audio

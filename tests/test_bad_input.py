@@ -15,8 +15,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from conftest import NABIYA_LY, ROOT, SCORES
-from conftest import run_nabi as nabi
+from helpers import NABIYA_LY, ROOT, SCORES
+from helpers import run_nabi as nabi
 
 
 def one_error_line(result: subprocess.CompletedProcess, code: int = 2) -> str:

@@ -119,7 +119,7 @@ def test_every_image_and_audio_file_loads_without_console_errors(browser, small_
 def test_the_page_of_generated_melodies_loads_every_score_and_clip(
     browser, small_song_run, tmp_path
 ) -> None:
-    from conftest import run_nabi
+    from helpers import run_nabi
 
     folder, _ = small_song_run
     out = tmp_path / "generated"

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import NABIYA, NABIYA_LY, ROOT, SCORES
-from conftest import run_nabi as nabi
+from helpers import NABIYA, NABIYA_LY, ROOT, SCORES
+from helpers import run_nabi as nabi
 
 from nabi_music.readers import read
 

@@ -5,7 +5,7 @@ import shutil
 
 import numpy as np
 import pytest
-from conftest import ROOT
+from helpers import ROOT
 
 from nabi_music.data.corpus import folds, gather, pitch_only, read_corpus, split_songs
 from nabi_music.data.transpose import (

@@ -6,7 +6,7 @@ import json
 
 import numpy as np
 import pytest
-from conftest import ROOT, run_nabi
+from helpers import ROOT, run_nabi
 
 from nabi_music.data.corpus import read_corpus, split_songs, take
 from nabi_music.data.encoding import Factors, Vocabulary

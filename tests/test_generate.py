@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pretty_midi
 import pytest
-from conftest import NABIYA, ROOT
-from conftest import run_nabi as nabi
+from helpers import NABIYA, ROOT
+from helpers import run_nabi as nabi
 
 from nabi_music.errors import InputError
 from nabi_music.models.bundle import load_bundle, save_bundle

@@ -1,7 +1,7 @@
 from fractions import Fraction
 
 import pytest
-from conftest import NABIYA
+from helpers import NABIYA
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import NABIYA, ROOT
+from helpers import NABIYA, ROOT
 from PIL import Image
 
 from nabi_music.errors import RenderError

@@ -173,7 +173,7 @@ def test_nabi_predict_engraves_and_synthesises_what_it_writes(small_song_run, tm
     import subprocess
     import sys
 
-    from conftest import NABIYA_LY, ROOT
+    from helpers import NABIYA_LY, ROOT
 
     folder, _ = small_song_run
     result = subprocess.run(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import NABIYA
+from helpers import NABIYA
 
 from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError

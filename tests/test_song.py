@@ -9,7 +9,7 @@ import sys
 
 import pretty_midi
 import pytest
-from conftest import NABIYA, NABIYA_LY, ROOT
+from helpers import NABIYA, NABIYA_LY, ROOT
 
 from nabi_music.media.render import lilypond_executable
 from nabi_music.readers import read

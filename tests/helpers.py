@@ -1,0 +1,30 @@
+"""What the tests share: the repository's paths, the tutorial's song, running ``nabi``."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SCORES = ROOT / "scores"
+NABIYA_LY = SCORES / "nabiya.ly"
+
+NABIYA = """
+g8 e8 e4 f8 d8 d4 c8 d8 e8 f8 g8 g8 g4
+g8 e8 e8 e8 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
+d8 d8 d8 d8 d8 e8 f4 e8 e8 e8 e8 e8 f8 g4
+g8 e8 e4 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
+""".split()
+"""The tutorial's ``seq``: 나비야 as 54 note codes."""
+
+
+def run_nabi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run the ``nabi`` command as a user would, in a fresh process."""
+    return subprocess.run(
+        [sys.executable, "-m", "nabi_music.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=cwd or ROOT,
+        timeout=600,
+    )

@@ -27,7 +27,7 @@ import warnings
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-from nabi_music.cli.generate import BLAS_THREADS  # imports no NumPy
+from nabi_music.backend import BLAS_THREADS  # imports no NumPy
 
 os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)  # as `nabi generate` runs
 

@@ -66,11 +66,11 @@ def peak_mb() -> float:
 
 def run_one(n: int) -> dict[str, list[float]]:
     """Every stage for one size: {stage: [wall seconds, CPU seconds, peak MB after it]}."""
-    from nabi_music.cli.main import _quiet_tensorflow
+    from nabi_music.backend import quiet_tensorflow
     from nabi_music.errors import NabiWarning
 
     warnings.simplefilter("ignore", NabiWarning)
-    _quiet_tensorflow()
+    quiet_tensorflow()
     from nabi_music.data.encoding import Vocabulary
     from nabi_music.data.windows import make_windows
     from nabi_music.models.presets import preset

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from nabi_music.cli.main import _quiet_tensorflow
+from nabi_music.backend import quiet_tensorflow
 from nabi_music.media.render import lilypond_executable, render_files
 from nabi_music.readers import read
 
@@ -37,7 +37,7 @@ def main() -> None:
     parser.add_argument("--no-compare", action="store_true", help="skip the render comparison")
     args = parser.parse_args()
 
-    _quiet_tensorflow()
+    quiet_tensorflow()
     from nabi_music.media.publish import MediaOptions
     from nabi_music.runs.song import run_song, song_name
 

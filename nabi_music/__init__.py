@@ -5,4 +5,6 @@ Importing the package imports neither TensorFlow nor music21; the modules that
 need them import them when they are used.
 """
 
-__version__ = "0.1.0"
+from nabi_music.version import __version__
+
+__all__ = ["__version__"]

@@ -1,4 +1,4 @@
-"""Safe file output: atomic writes and file names made from titles."""
+"""Safe file output: atomic writes, file names made from titles, output folders checked first."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import unicodedata
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from nabi_music.errors import InputError
 
 DEFAULT_NAME = "untitled"
 MAX_NAME_BYTES = 120
@@ -75,3 +77,16 @@ def safe_name(text: str) -> str:
     if name.split(".")[0].lower() in _RESERVED:
         name = "_" + name
     return name
+
+
+def check_out_dir(out: str | os.PathLike[str]) -> None:
+    """Refuse an output folder that cannot be made or written, before any work is done."""
+    path = Path(out)
+    probe = path
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if probe.exists() and not probe.is_dir():
+        what = "is a file" if probe == path else f"cannot be made: {probe} is a file"
+        raise InputError(f"--out {out}: {what}; expected a folder to write into")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise InputError(f"--out {out}: cannot write into {probe} (permission denied)")

@@ -17,9 +17,10 @@ from nabi_music.models.bundle import load_bundle, save_bundle
 from nabi_music.music.keys import parse_scale
 from nabi_music.music.notes import Melody, parse_code
 from nabi_music.music.ties import sounding_notes
-from nabi_music.predict.compose import Primer, Request, compose, load_primer, write_composition
+from nabi_music.predict.compose import Primer, Request, compose, load_primer
 from nabi_music.predict.sampling import Sampling
 from nabi_music.readers import read
+from nabi_music.runs.generate import write_composition
 
 NABIYA_MELODY = Melody.from_codes(
     NABIYA, title="나비야", key="C major", time_signature="2/4", tempo=100, source="nabiya"

@@ -15,7 +15,8 @@ from PIL import Image
 from nabi_music.media.plots import plot_histories
 from nabi_music.media.render import lilypond_version
 from nabi_music.models.history import History
-from nabi_music.pages.song import PresetView, ReportData, ScoreView, report_html
+from nabi_music.pages.frame import ScoreView
+from nabi_music.pages.song import PresetView, ReportData, report_html
 
 PRESETS = ("mlp", "stateful-lstm")
 

@@ -1,22 +1,35 @@
-"""The corpus side of the ``nabi`` command: ``nabi train --corpus`` and ``nabi evaluate``.
-
-Kept apart from :mod:`nabi_music.cli` (which only adds the options and calls
-in here), with the same habits: heavy imports when a command runs, one line
-per error, tables on standard output and progress bars on standard error.
-"""
+"""``nabi train --corpus`` and ``nabi evaluate``: their options and what they print
+(the work is :mod:`nabi_music.runs.corpus`): tables on standard output, progress
+bars on standard error."""
 
 from __future__ import annotations
 
 import argparse
-import json
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from nabi_music.errors import InputError
+from nabi_music.cli.common import fit_bar
+from nabi_music.evaluate.crossval import CorpusOptions
+from nabi_music.evaluate.ngram import SMOOTHINGS
+from nabi_music.models.presets import CORPUS_PRESETS
+from nabi_music.runs.corpus import (
+    check_bundle_path,
+    check_train_request,
+    corpus_options,
+    corpus_split,
+    evaluate_bundle,
+    folds_json,
+    load_corpus,
+    split_fractions,
+    train_folds,
+    train_split,
+    write_json,
+)
+from nabi_music.train.fit import STRATEGIES
 
-CORPUS_PRESET_NAMES = ("corpus-lstm", "corpus-gru", "corpus-lstm-2heads")
-STRATEGY_NAMES = ("default", "mirrored", "multi-worker")
+CORPUS_PRESET_NAMES = tuple(CORPUS_PRESETS)
+"""The corpus presets, from the registry (:data:`nabi_music.models.presets.CORPUS_PRESETS`)."""
+STRATEGY_NAMES = STRATEGIES
 
 
 def add_corpus_options(p: argparse.ArgumentParser) -> None:
@@ -65,12 +78,12 @@ def ngram_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--ngram-order", type=int, help="order of the n-gram baseline (default 3)")
     p.add_argument(
         "--smoothing",
-        choices=("witten-bell", "kneser-ney"),
+        choices=SMOOTHINGS,
         help="smoothing of the n-gram baseline (default witten-bell)",
     )
 
 
-def add_evaluate_parser(sub: Any) -> None:
+def add_evaluate_command(sub: Any) -> None:
     p = sub.add_parser(
         "evaluate",
         help="score held-out songs with a bundle: bits per note and accuracy, beside an n-gram",
@@ -87,57 +100,7 @@ def add_evaluate_parser(sub: Any) -> None:
     p.set_defaults(func=cmd_evaluate)
 
 
-# --- helpers ------------------------------------------------------------------
-
-
-def _fit_bar(label: str) -> Any:
-    """``progress(done, total, logs)`` for Keras fit, with ``.close()``."""
-    from nabi_music.cli.progress import EpochBar
-
-    bar = EpochBar(label)
-
-    def update(done: int, total: int, logs: dict[str, float]) -> None:
-        bar.update(
-            done,
-            total,
-            loss=f"{logs.get('loss', float('nan')):.4f}",
-            val_loss=f"{logs.get('val_loss', float('nan')):.4f}",
-        )
-
-    update.close = bar.close  # type: ignore[attr-defined]
-    return update
-
-
-def _fractions(text: str) -> tuple[float, float]:
-    try:
-        parts = [float(p) for p in text.split("/")]
-    except ValueError:
-        parts = []
-    if len(parts) != 3 or any(p < 0 for p in parts) or parts[0] <= 0:
-        raise InputError(f"--split {text!r}: expected train/validation/test as in 80/10/10")
-    total = sum(parts)
-    return parts[1] / total, parts[2] / total
-
-
-def _options(args: argparse.Namespace, base: Any = None) -> Any:
-    from nabi_music.evaluate.crossval import CorpusOptions
-    from nabi_music.music.ranges import parse_transposition_range
-
-    base = base or CorpusOptions(
-        transpose=parse_transposition_range(args.transpose)
-        if getattr(args, "transpose", None)
-        else None,
-        normalize_key=getattr(args, "normalize_key", False),
-        pitch_only=getattr(args, "pitch_only", False),
-    )
-    return CorpusOptions(
-        transpose=base.transpose,
-        normalize_key=base.normalize_key,
-        pitch_only=base.pitch_only,
-        ngram_order=args.ngram_order or base.ngram_order,
-        smoothing=args.smoothing or base.smoothing,
-    )
-
+# --- tables -----------------------------------------------------------------------
 
 HEADER = (
     f"{'model':<24}{'bits/note':>10}{'pitch bits':>11}{'top-1':>7}{'top-3':>7}"
@@ -156,73 +119,50 @@ def _table(rows: Sequence[tuple[str, Any]]) -> list[str]:
     return [HEADER, "-" * len(HEADER), *(_row(n, s) for n, s in rows)]
 
 
-def _ngram_name(options: Any) -> str:
+def _ngram_name(options: CorpusOptions) -> str:
     return f"{options.ngram_order}-gram ({options.smoothing})"
 
 
 def _write_json(path: str | None, data: dict[str, Any]) -> None:
-    if not path:
-        return
-    from nabi_music.fileio import atomic_write
-
-    with atomic_write(Path(path)) as tmp:
-        Path(tmp).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
-    print(f"wrote {path}")
-
-
-def _quiet_retracing() -> None:
-    """Each fold builds new models, so Keras traces new functions: expected, not a warning."""
-    import tensorflow as tf
-
-    tf.get_logger().setLevel("ERROR")
+    if write_json(path, data) is not None:
+        print(f"wrote {path}")
 
 
 # --- nabi train --corpus ----------------------------------------------------------
 
 
 def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> int:
-    from nabi_music.cli.main import _quiet_tensorflow
-    from nabi_music.data.corpus import read_corpus, split_songs
-
-    if args.scores:
-        raise InputError("give the songs either as SCORE arguments or after --corpus, not both")
-    if args.preset not in CORPUS_PRESET_NAMES:
-        raise InputError(
-            f"--corpus trains the corpus presets ({', '.join(CORPUS_PRESET_NAMES)}), "
-            f"not {args.preset}"
-        )
-    validation, test = _fractions(args.split)
-    options = _options(args)
-    out = Path(args.output or f"{args.preset}.nabi")
+    out = check_train_request(args.preset, args.scores, args.output, args.folds)
+    validation, test = split_fractions(args.split)
+    options = corpus_options(
+        transpose=getattr(args, "transpose", None),
+        normalize_key=getattr(args, "normalize_key", False),
+        pitch_only=getattr(args, "pitch_only", False),
+        ngram_order=args.ngram_order,
+        smoothing=args.smoothing,
+    )
     if args.folds is None:
-        if out.is_dir():
-            raise InputError(f"{out}: is a folder; expected a bundle file name")
-        if not out.parent.exists():
-            raise InputError(f"{out.parent}: no such folder for the bundle")
-    _quiet_tensorflow()
-    from nabi_music.train.fit import make_strategy
-
-    strategy = make_strategy(args.strategy)  # before TensorFlow runs anything (multi-worker)
-    _quiet_retracing()
-    melodies_read = read_corpus(args.corpus, **read_options)
-    from nabi_music.evaluate.crossval import cross_validate, prepare, run_split
-    from nabi_music.models.presets import preset
-
-    config = preset(args.preset).with_options(epochs=args.epochs, window=args.window)
-    melodies = prepare(melodies_read, options)
-    notes = sum(len(m.notes) for m in melodies)
+        check_bundle_path(out)
+    corpus = load_corpus(
+        args.corpus,
+        args.preset,
+        options=options,
+        read_options=read_options,
+        strategy=args.strategy,
+        epochs=args.epochs,
+        window=args.window,
+    )
     print(
-        f"corpus: {len(melodies)} songs, {notes} notes from {' '.join(args.corpus)}"
+        f"corpus: {len(corpus.melodies)} songs, {corpus.notes} notes from {' '.join(args.corpus)}"
         + (" (key normalised)" if options.normalize_key else "")
         + (" (pitch only)" if options.pitch_only else "")
     )
-    meta = {"corpus": list(args.corpus), "read_options": read_options}
     bars: list[Any] = []
     if args.folds is not None:
         print(f"{args.folds}-fold cross-validation by song, seed {args.seed}")
 
         def progress_for(i: int) -> Any:
-            bars.append(_fit_bar(f"fold {i + 1}/{args.folds}"))
+            bars.append(fit_bar(f"fold {i + 1}/{args.folds}"))
             return bars[-1]
 
         def on_fold(i: int, result: Any) -> None:
@@ -236,15 +176,8 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
             )
 
         try:
-            cv = cross_validate(
-                melodies,
-                args.folds,
-                config,
-                options,
-                seed=args.seed,
-                strategy=strategy,
-                progress_for=progress_for,
-                on_fold=on_fold,
+            cv = train_folds(
+                corpus, args.folds, seed=args.seed, progress_for=progress_for, on_fold=on_fold
             )
         finally:
             for bar in bars:
@@ -259,40 +192,20 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
             f"bits/note, {_ngram_name(options)} "
             f"{sum(f.ngram.bits for f in cv.folds) / len(cv.folds):.3f}"
         )
-        _write_json(
-            args.json,
-            {
-                "preset": config.to_dict(),
-                "options": options.to_dict(),
-                "seed": args.seed,
-                **cv.to_dict(),
-            },
-        )
+        _write_json(args.json, folds_json(corpus, args.seed, cv))
         return 0
 
-    split = split_songs(len(melodies), args.seed, validation, test)
+    split = corpus_split(corpus, args.seed, validation, test)
     print(
         f"split by song (seed {args.seed}): {len(split.train)} train, "
         f"{len(split.validation)} validation, {len(split.test)} test"
     )
-    bar = _fit_bar(args.preset)
+    bar = fit_bar(args.preset)
     try:
-        result = run_split(
-            melodies,
-            split,
-            config,
-            options,
-            seed=args.seed,
-            strategy=strategy,
-            progress=bar,
-            meta=meta,
-        )
+        result = train_split(corpus, split, out, seed=args.seed, progress=bar)
     finally:
         bar.close()
     report = result.report
-    from nabi_music.models.bundle import save_bundle
-
-    save_bundle(result.bundle, out)
     print(
         f"trained {args.preset}: {len(report.logs['loss'])} epochs in {report.seconds:.1f} s, "
         f"best epoch {report.best_epoch} (validation loss "
@@ -311,60 +224,15 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
-    from nabi_music.cli.main import _quiet_tensorflow
-
-    if not Path(args.bundle).is_file():
-        raise InputError(f"{args.bundle}: no such bundle file")
-    _quiet_tensorflow()
-    from nabi_music.data.corpus import read_corpus, take
-    from nabi_music.evaluate.crossval import CorpusOptions, prepare, score_network, score_ngram
-    from nabi_music.models.bundle import load_bundle
-    from nabi_music.music.notes import Melody
-
-    bundle = load_bundle(args.bundle)
-    meta = bundle.meta
-    if "corpus_options" not in meta or "songs" not in meta:
-        raise InputError(
-            f"{args.bundle}: not trained on a corpus (no corpus options or training songs "
-            "recorded); train it with `nabi train --corpus`"
-        )
-    options = _options(args, CorpusOptions.from_dict(meta["corpus_options"]))
-    train = [Melody.from_codes(s["codes"]) for s in meta["songs"]]
-    if args.corpus:
-        songs = prepare(read_corpus(args.corpus), options)
-        where = " ".join(args.corpus)
-    else:
-        if "corpus" not in meta or "split" not in meta:
-            raise InputError(f"{args.bundle}: records no corpus split; give --corpus PATH")
-        everything = prepare(read_corpus(meta["corpus"], **meta.get("read_options", {})), options)
-        songs = take(everything, meta["split"]["test"])
-        where = f"the held-out test songs of {' '.join(meta['corpus'])}"
-    known = [s for s in songs if not bundle.vocabulary.unknown(s.codes)]
-    skipped = len(songs) - len(known)
-    if not known:
-        raise InputError(f"no song of {where} is written in codes the bundle knows")
-    seen = {" ".join(m.codes) for m in train}
-    overlap = sum(1 for s in known if " ".join(s.codes) in seen)
-    model = score_network(bundle, known)
-    start = 0 if bundle.config.start_padded else bundle.config.window
-    ngram = score_ngram(train, known, bundle.vocabulary, options, start)
-    print(f"{where}: {model.songs} songs, {model.notes} notes scored")
-    if skipped:
-        print(f"skipped {skipped} song(s) holding codes the bundle never saw")
-    if overlap:
-        print(f"note: {overlap} of these songs are also among the bundle's training songs")
-    for line in _table([(bundle.config.preset, model), (_ngram_name(options), ngram)]):
-        print(line)
-    _write_json(
-        args.json,
-        {
-            "bundle": str(args.bundle),
-            "songs": where,
-            "skipped_songs": skipped,
-            "training_songs_among_them": overlap,
-            "options": options.to_dict(),
-            "model": model.to_dict(),
-            "ngram": ngram.to_dict(),
-        },
+    e = evaluate_bundle(
+        args.bundle, args.corpus, ngram_order=args.ngram_order, smoothing=args.smoothing
     )
+    print(f"{e.where}: {e.model.songs} songs, {e.model.notes} notes scored")
+    if e.skipped:
+        print(f"skipped {e.skipped} song(s) holding codes the bundle never saw")
+    if e.overlap:
+        print(f"note: {e.overlap} of these songs are also among the bundle's training songs")
+    for line in _table([(e.bundle.config.preset, e.model), (_ngram_name(e.options), e.ngram)]):
+        print(line)
+    _write_json(args.json, e.to_dict(args.bundle))
     return 0

@@ -1,19 +1,35 @@
-"""The ``nabi generate`` command: its options and what it prints.
+"""``nabi generate``: its options and what it prints (the work is
+:func:`nabi_music.predict.compose.compose` and :func:`nabi_music.runs.generate.write_composition`).
 
-Kept out of :mod:`nabi_music.cli` so that the command's many options live
-beside nothing else; like every command it imports only argparse at start-up
-(``nabi --help`` stays quick) and the rest when it runs.
+NumPy's BLAS is kept to one thread for this command before NumPy loads
+(:func:`nabi_music.backend.limit_blas_threads`, called by :mod:`nabi_music.cli`).
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
+from nabi_music import backend
 from nabi_music.errors import InputError
+from nabi_music.fileio import check_out_dir
+from nabi_music.media.audio import instrument_program
+from nabi_music.models.bundle import load_bundle
+from nabi_music.music.keys import parse_scale
+from nabi_music.music.metre import bar_length
+from nabi_music.music.ranges import parse_pitch_range
+from nabi_music.predict.compose import (
+    Composition,
+    Request,
+    compose,
+    load_primer,
+    start_padded,
+    stats_rows,
+)
+from nabi_music.predict.sampling import Sampling
+from nabi_music.runs.generate import FORMATS, check_formats, write_composition
 
 
 def add_generate_command(sub: Any) -> None:
@@ -75,7 +91,7 @@ def add_generate_command(sub: Any) -> None:
     p.add_argument(
         "--formats",
         metavar="LIST",
-        help="comma-separated, from mid,ly,pdf,png,musicxml,wav,html (default all; html is "
+        help=f"comma-separated, from {','.join(FORMATS)} (default all; html is "
         "the report page index.html)",
     )
     p.add_argument("--no-render", action="store_true", help="no PDF/PNG engraving")
@@ -88,31 +104,7 @@ def add_generate_command(sub: Any) -> None:
     p.set_defaults(func=cmd_generate)
 
 
-BLAS_THREADS = "1"
-"""Threads of NumPy's BLAS while generating. The forward pass multiplies matrices of a
-few rows, once per note; OpenBLAS' own threads only wait on each other there (on a
-busy 2-core machine a corpus model generated 40 notes/s with them, 600 without)."""
-
-
 def cmd_generate(args: argparse.Namespace) -> int:
-    if "numpy" not in sys.modules:  # this process only, before NumPy loads its BLAS
-        os.environ.setdefault("OPENBLAS_NUM_THREADS", BLAS_THREADS)
-    from nabi_music.cli.main import _check_out_dir, _quiet_tensorflow
-    from nabi_music.music.keys import parse_scale
-    from nabi_music.music.metre import bar_length
-    from nabi_music.music.ranges import parse_pitch_range
-    from nabi_music.predict.compose import (
-        FORMATS,
-        Request,
-        check_formats,
-        compose,
-        load_primer,
-        start_padded,
-        stats_table,
-        write_composition,
-    )
-    from nabi_music.predict.sampling import Sampling
-
     formats = check_formats(args.formats.split(",")) if args.formats else list(FORMATS)
     if args.no_render:
         formats = [f for f in formats if f not in ("pdf", "png")]
@@ -139,13 +131,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
     if "wav" in formats:
-        from nabi_music.media.audio import instrument_program
-
         instrument_program(args.instrument)  # an unknown name fails before any work
-    _check_out_dir(args.out)
-    _quiet_tensorflow()
-    from nabi_music.models.bundle import load_bundle
-
+    check_out_dir(args.out)
+    backend.quiet_tensorflow()
     bundle = load_bundle(args.bundle)
     window = bundle.config.window
     minimum = 1 if start_padded(bundle.config) else window
@@ -179,3 +167,34 @@ def cmd_generate(args: argparse.Namespace) -> int:
     for f in written.files:
         print(f"  {f}")
     return 0
+
+
+# --- the statistics table -----------------------------------------------------
+
+
+def _pct(value: Any) -> str:
+    return "-" if value is None else f"{value:.0%}"
+
+
+def _num(value: Any, fmt: str) -> str:
+    return "-" if value is None else format(value, fmt)
+
+
+def stats_table(composition: Composition) -> str:
+    """The statistics as a text table: each melody, all generated, and the references."""
+    rows = stats_rows(composition)
+    header = (
+        f"{'':<22}{'notes':>6}  {'range':<10}{'span':>5}{'pc bits':>8}{'in key':>7}"
+        f"{'|int|':>6}{'steps':>6}   copied n=4    6    8"
+    )
+    lines = [header, "-" * len(header)]
+    for label, s in rows:
+        rng = f"{s['lowest']}..{s['highest']}" if s["lowest"] else "-"
+        rep = s["repeated_ngram_rate"]
+        lines.append(
+            f"{label:<22}{s['notes']:>6}  {rng:<10}{_num(s['span_semitones'], 'd'):>5}"
+            f"{s['pitch_class_entropy_bits']:>8.2f}{_pct(s['in_scale_rate']):>7}"
+            f"{_num(s['mean_abs_interval'], '.1f'):>6}{_pct(s['step_rate']):>6}"
+            f"   {_pct(rep['4']):>10}{_pct(rep['6']):>5}{_pct(rep['8']):>5}"
+        )
+    return "\n".join(lines)

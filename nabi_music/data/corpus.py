@@ -21,7 +21,7 @@ import numpy as np
 
 from nabi_music.errors import InputError
 from nabi_music.music.notes import Melody, Note, Pitch
-from nabi_music.readers import CORPUS_PREFIX, READERS
+from nabi_music.readers import CORPUS_PREFIX, READERS, read
 
 SCORE_SUFFIXES = tuple(READERS)
 
@@ -62,8 +62,6 @@ def gather(specs: Sequence[str]) -> list[str]:
 def read_corpus(specs: Sequence[str], **options: Any) -> list[Melody]:
     """Every melody of every score :func:`gather` finds (a corpus file may hold hundreds);
     ``options`` go to :func:`nabi_music.readers.read`."""
-    from nabi_music.readers import read
-
     return [m for path in gather(specs) for m in read(path, **options)]
 
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-if TYPE_CHECKING:
-    from nabi_music.models.runner import Runner
+from nabi_music.models.runner import Runner
 
 
 @dataclass(frozen=True)

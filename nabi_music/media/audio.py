@@ -11,6 +11,7 @@ falls back to pretty_midi's plain sine synthesis and says so in its result.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import os
 import shutil
@@ -19,6 +20,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from nabi_music.errors import InputError, RenderError
 from nabi_music.fileio import atomic_write
@@ -109,8 +112,6 @@ def instrument_name(program: int) -> str:
 
 def default_soundfont() -> Path | None:
     """pretty_midi's TimGM6mb General MIDI SoundFont, when installed."""
-    import importlib.util
-
     spec = importlib.util.find_spec("pretty_midi")
     if spec is None or not spec.submodule_search_locations:
         return None
@@ -222,8 +223,6 @@ class _SoundFontEngine:
         return cls(midirenderer, data, f"{path.name} SoundFont (midirenderer)")
 
     def render(self, midi: bytes) -> Any:
-        import numpy as np
-
         try:
             wav_bytes = self.module.render_wave_from(self.data, midi)
         except BaseException as err:  # pyo3 panics derive from BaseException
@@ -241,8 +240,6 @@ class _SoundFontEngine:
 
 def resample(samples: Any, rate: int, target: int) -> Any:
     """``samples`` (frames x channels) from ``rate`` to ``target`` Hz, band-limited (FFT)."""
-    import numpy as np
-
     x = np.asarray(samples, dtype=np.float64)
     if rate == target or len(x) == 0:
         return x
@@ -291,7 +288,6 @@ def _prepare_midi(data: bytes, program: int, release: float, where: str) -> byte
 
 
 def _sine(midi: bytes, release: float) -> Any:
-    import numpy as np
     import pretty_midi
 
     pm = pretty_midi.PrettyMIDI(io.BytesIO(midi))
@@ -303,15 +299,11 @@ def _sine(midi: bytes, release: float) -> Any:
 
 
 def _normalise(samples: Any) -> Any:
-    import numpy as np
-
     peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
     return samples * (PEAK / peak) if peak > 0 else samples
 
 
 def _write_wav(path: Path, samples: Any) -> None:
-    import numpy as np
-
     data = np.clip(np.round(samples * 32767.0), -32768, 32767).astype("<i2")
     with atomic_write(path) as tmp, wave.open(str(tmp), "wb") as w:
         w.setnchannels(data.shape[1])

@@ -9,6 +9,7 @@ rewrites matplotlib's global settings. Only its font files are located.
 from __future__ import annotations
 
 import importlib.util
+import struct
 from pathlib import Path
 
 HANGUL_FAMILY = "NanumGothic"
@@ -49,8 +50,6 @@ def web_font(path: Path) -> bytes:
     empty) that browsers' font sanitiser rejects ("zero-length table"); they
     are not used to draw text, so they are dropped and the rest is kept as is.
     """
-    import struct
-
     data = path.read_bytes()
     version, count = struct.unpack(">IH", data[:6])
     records = [struct.unpack(">4sIII", data[12 + 16 * i : 28 + 16 * i]) for i in range(count)]

@@ -10,13 +10,10 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from nabi_music.fileio import atomic_write
 from nabi_music.media.fonts import hangul_font_files, has_hangul
-
-if TYPE_CHECKING:
-    from nabi_music.models.history import History
+from nabi_music.models.history import History
 
 DPI = 100
 SIZE = (8.0, 4.5)

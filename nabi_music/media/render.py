@@ -27,9 +27,11 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from nabi_music.errors import RenderError
+from nabi_music.fileio import atomic_write
 from nabi_music.media.fonts import HANGUL_FAMILY, hangul_font_files, has_hangul
 
 FORMATS = ("pdf", "png", "svg")
@@ -94,8 +96,6 @@ def lilypond_executable() -> Path:
 
 def lilypond_version() -> str:
     """The version of the ``lilypond`` package (the binary's version), or ``"unknown"``."""
-    from importlib.metadata import PackageNotFoundError, version
-
     try:
         return version("lilypond")
     except PackageNotFoundError:
@@ -506,8 +506,6 @@ def _collect(
     resolution: int,
 ) -> list[Path]:
     """Move the made files of staged ``name`` to ``out`` as ``stem.<format>``."""
-    from nabi_music.fileio import atomic_write
-
     out.mkdir(parents=True, exist_ok=True)
     made = []
     for fmt in fmts:

@@ -10,21 +10,19 @@ seed alone (seeded initializers, no global random state).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import Any
 
+from nabi_music import backend
 from nabi_music.models.presets import ModelConfig
-
-if TYPE_CHECKING:
-    import keras
 
 LAYER_NAMES = ("hidden_1", "hidden_2", "lstm", "output")
 
 
 def build_model(
     config: ModelConfig, n_classes: int, seed: int, n_heads: tuple[int, int] | None = None
-) -> keras.Model:
+) -> Any:
     """The preset's network; ``n_heads`` = (pitches, durations) for a two-head corpus model."""
-    import keras
+    keras = backend.keras()
 
     if config.corpus:
         return build_corpus_model(config, n_classes, seed, n_heads)
@@ -73,7 +71,7 @@ def build_corpus_model(
     seed: int,
     n_heads: tuple[int, int] | None = None,
     sequences: bool = False,
-) -> keras.Model:
+) -> Any:
     """Embedding (or features) -> ``layers`` LSTM or GRU layers with dropout -> softmax head(s).
 
     Layer names (the NumPy runner reads the weights by name): ``embedding``,
@@ -87,7 +85,7 @@ def build_corpus_model(
     returns sequences and the heads apply to each step), so that one window
     trains on every note it holds; its weights load into the window model.
     """
-    import keras
+    keras = backend.keras()
 
     def rng(k: int) -> int:
         return seed * 64 + k

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from nabi_music import backend
 from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
@@ -30,6 +31,7 @@ from nabi_music.models.history import History
 from nabi_music.models.presets import ModelConfig
 from nabi_music.models.runner import Runner
 from nabi_music.music.notes import Melody
+from nabi_music.version import __version__
 
 BUNDLE_FORMAT = 1
 MEMBERS = ("model.keras", "vocabulary.json", "config.json")
@@ -82,13 +84,11 @@ def training_meta(melodies: Sequence[Melody]) -> dict[str, Any]:
 
 
 def library_versions() -> dict[str, str]:
-    import keras
-    import tensorflow as tf
-
-    import nabi_music
+    keras = backend.keras()
+    tf = backend.tensorflow()
 
     return {
-        "nabi_music": nabi_music.__version__,
+        "nabi_music": __version__,
         "tensorflow": tf.__version__,
         "keras": keras.__version__,
     }
@@ -155,7 +155,7 @@ def load_bundle(path: str | Path) -> Bundle:
 
 
 def _load_keras(data: bytes, origin: Path) -> Any:
-    import keras
+    keras = backend.keras()
 
     with tempfile.TemporaryDirectory() as tmp:
         keras_file = Path(tmp) / "model.keras"

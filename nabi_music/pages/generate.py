@@ -16,9 +16,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nabi_music import __version__
 from nabi_music.fileio import atomic_write
-from nabi_music.pages.song import (
+from nabi_music.pages.frame import (
     ScoreView,
     copy_hangul_font,
     facts_section,
@@ -26,8 +25,9 @@ from nabi_music.pages.song import (
     relative_url,
     score_figure,
 )
-from nabi_music.pages.song import escape as _e
+from nabi_music.pages.frame import escape as _e
 from nabi_music.predict.compose import Composition, stats_rows
+from nabi_music.version import __version__
 
 PAGE_NAME = "index.html"
 INTERVAL_SPAN = 7

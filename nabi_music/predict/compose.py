@@ -5,8 +5,7 @@ and metre, the constraints and the length, checks that they can all hold, then
 generates ``count`` melodies, melody ``k`` with its own Generator spawned from
 the seed (so the same seed gives the same melodies, and melody 1 is the same
 whatever the count), and computes their statistics beside the training songs'.
-:func:`write_composition` then writes each melody as MIDI, LilyPond (engraved
-to PDF/PNG), MusicXML and WAV, and everything as ``generated.json``.
+:func:`nabi_music.runs.generate.write_composition` then writes them.
 
 Where things come from, first found wins:
 
@@ -26,38 +25,27 @@ Where things come from, first found wins:
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from nabi_music.data.encoding import Vocabulary, start_row
 from nabi_music.errors import InputError, NabiError
 from nabi_music.evaluate.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
-from nabi_music.fileio import atomic_write
+from nabi_music.models.bundle import Bundle
 from nabi_music.music.keys import Scale, parse_scale
 from nabi_music.music.metre import bar_length, split_at_bar_lines
 from nabi_music.music.notes import Melody, parse_code, parse_codes
 from nabi_music.music.ranges import parse_pitch_range
-from nabi_music.predict.constraints import (
-    Constraints,
-    Length,
-    Plan,
-)
+from nabi_music.predict.constraints import Constraints, Length, Plan
 from nabi_music.predict.sampling import Count, Sampling, generate_batch, generators
-
-if TYPE_CHECKING:
-    from nabi_music.models.bundle import Bundle
+from nabi_music.readers import CORPUS_PREFIX, READERS, read
 
 DEFAULT_NOTES = 32
-FORMATS = ("mid", "ly", "pdf", "png", "musicxml", "wav", "html")
-"""``html``: the report page (``index.html``) showing the melodies and their statistics."""
 AUTO_KEY = "auto"
-JSON_NAME = "generated.json"
 
 
 @dataclass(frozen=True)
@@ -205,8 +193,6 @@ class Composition:
 
 
 def _looks_like_score(text: str) -> bool:
-    from nabi_music.readers import CORPUS_PREFIX, READERS
-
     text = text.strip()
     if text.startswith(CORPUS_PREFIX) or Path(text).exists():
         return True
@@ -218,8 +204,6 @@ def load_primer(text: str, window: int, minimum: int | None = None) -> Primer:
     (at least ``minimum`` of them, default ``window``)."""
     minimum = window if minimum is None else minimum
     if _looks_like_score(text):
-        from nabi_music.readers import read
-
         melodies = read(text)
         if not melodies:
             raise InputError(f"{text}: no melody found for the primer")
@@ -267,8 +251,6 @@ def training_songs(bundle: Bundle) -> tuple[list[Song], str | None]:
     sources = [s for s in dict.fromkeys(bundle.trained_on) if s]
     if not sources:
         return [], None
-    from nabi_music.readers import read
-
     out = []
     try:
         for source in sources:
@@ -516,143 +498,7 @@ def _only(values: set[Any]) -> Any:
     return next(iter(values)) if len(values) == 1 else None
 
 
-# --- writing -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Written:
-    """The files :func:`write_composition` made, and the formats it had to leave out."""
-
-    files: tuple[Path, ...]
-    skipped: tuple[str, ...]
-    notes: tuple[str, ...] = ()
-
-
-def available_formats() -> dict[str, str | None]:
-    """Each format and why it cannot be written here (None: it can)."""
-    from nabi_music import writers
-
-    missing: dict[str, str | None] = dict.fromkeys(FORMATS)
-    if ".musicxml" not in writers.WRITERS:
-        missing["musicxml"] = "no MusicXML writer (nabi_music.writers.musicxml) is installed"
-    try:
-        import nabi_music.media.audio  # noqa: F401
-    except ImportError:
-        missing["wav"] = "no audio synthesis (nabi_music.media.audio) is installed"
-    return missing
-
-
-def check_formats(formats: Sequence[str]) -> list[str]:
-    wanted = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in formats if f.strip()))
-    unknown = [f for f in wanted if f not in FORMATS]
-    if unknown or not wanted:
-        raise InputError(
-            f"cannot write {', '.join(unknown) or 'no format'}: "
-            f"expected some of {', '.join(FORMATS)}"
-        )
-    if any(f in ("pdf", "png") for f in wanted) and "ly" not in wanted:
-        wanted.append("ly")  # PDF and PNG are engraved from the .ly file
-    if "wav" in wanted and "mid" not in wanted:
-        wanted.append("mid")  # WAV is synthesised from the MIDI file
-    return wanted
-
-
-def write_composition(
-    composition: Composition,
-    out_dir: str | os.PathLike[str],
-    formats: Sequence[str] = FORMATS,
-    *,
-    stem: str = "melody",
-    instrument: str | int = "piano",
-) -> Written:
-    """Write every melody (``<stem>_01.mid`` ...), ``generated.json`` and, with the
-    ``html`` format, the report page ``index.html`` into ``out_dir``."""
-    from nabi_music.writers import write
-
-    wanted = check_formats(formats)
-    why = available_formats()
-    skipped = [f"{f}: {why[f]}" for f in wanted if why.get(f)]
-    wanted = [f for f in wanted if not why.get(f)]
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    files: dict[int, dict[str, str]] = {}
-    written: list[Path] = []
-    lys: list[Path] = []
-    midis: list[Path] = []
-    sampling = composition.request.sampling
-    setting = f"{composition.preset} · seed {composition.request.seed} · temperature " + (
-        f"{sampling.temperature:g}" + (f" · top-k {sampling.top_k}" if sampling.top_k else "")
-    )
-    for g in composition.melodies:
-        name = f"{stem}_{g.index:02d}"
-        made: dict[str, str] = {}
-        if "mid" in wanted:
-            path = write(g.melody, out / f"{name}.mid")
-            midis.append(path)
-            made["mid"] = str(path)
-        if "ly" in wanted:
-            path = write(
-                g.melody,
-                out / f"{name}.ly",
-                subtitle=setting,
-                subsubtitle="; ".join(composition.constraints) or None,
-                primer=g.primer_notes,
-            )
-            lys.append(path)
-            made["ly"] = str(path)
-        if "musicxml" in wanted:
-            path = write(g.melody, out / f"{name}.musicxml")
-            made["musicxml"] = str(path)
-        files[g.index] = made
-        written.extend(Path(p) for p in made.values())
-    notes: list[str] = []
-    engraved = [f for f in ("pdf", "png") if f in wanted]
-    if engraved and lys:
-        from nabi_music.media.render import render_files
-
-        for lyfile, rendered in zip(lys, render_files(lys, engraved), strict=True):
-            notes.extend(f"{lyfile.name}: {w}" for w in rendered.warnings)
-            for f in rendered.files:
-                files[_index_of(lyfile)][f.suffix.lstrip(".")] = str(f)
-                written.append(f)
-    engine_label = ""
-    if "wav" in wanted and midis:
-        from nabi_music.media.audio import synthesize_files
-
-        for midi, result in zip(midis, synthesize_files(midis, instrument=instrument), strict=True):
-            files[_index_of(midi)]["wav"] = str(result.path)
-            written.append(result.path)
-            if result.engine != "soundfont":
-                notes.append(f"{result.path.name}: {result.detail}")
-            kind = "SoundFont" if result.engine == "soundfont" else "plain synthesis (fallback)"
-            engine_label = engine_label or f"{kind}: {result.detail}"
-    data = composition.to_dict(files)
-    data["skipped_formats"] = skipped
-    json_path = out / JSON_NAME
-    with atomic_write(json_path) as tmp:
-        tmp.write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
-    written.append(json_path)
-    if "html" in wanted:
-        from nabi_music.pages.generate import write_composition_page
-
-        facts = [("audio", f"{engine_label}, 44.1 kHz WAV")] if engine_label else []
-        written.append(write_composition_page(composition, out, files, facts))
-    return Written(tuple(written), tuple(skipped), tuple(dict.fromkeys(notes)))
-
-
-def _index_of(path: Path) -> int:
-    return int(path.stem.rsplit("_", 1)[1])
-
-
-# --- showing ---------------------------------------------------------------------------
-
-
-def _pct(value: Any) -> str:
-    return "-" if value is None else f"{value:.0%}"
-
-
-def _num(value: Any, fmt: str) -> str:
-    return "-" if value is None else format(value, fmt)
+# --- statistics ------------------------------------------------------------------------
 
 
 def stats_rows(composition: Composition) -> list[tuple[str, dict[str, Any]]]:
@@ -670,23 +516,3 @@ def stats_rows(composition: Composition) -> list[tuple[str, dict[str, Any]]]:
     if "primer_score" in stats:
         rows.append(("primer score", stats["primer_score"]))
     return rows
-
-
-def stats_table(composition: Composition) -> str:
-    """The statistics as a text table: each melody, all generated, and the references."""
-    rows = stats_rows(composition)
-    header = (
-        f"{'':<22}{'notes':>6}  {'range':<10}{'span':>5}{'pc bits':>8}{'in key':>7}"
-        f"{'|int|':>6}{'steps':>6}   copied n=4    6    8"
-    )
-    lines = [header, "-" * len(header)]
-    for label, s in rows:
-        rng = f"{s['lowest']}..{s['highest']}" if s["lowest"] else "-"
-        rep = s["repeated_ngram_rate"]
-        lines.append(
-            f"{label:<22}{s['notes']:>6}  {rng:<10}{_num(s['span_semitones'], 'd'):>5}"
-            f"{s['pitch_class_entropy_bits']:>8.2f}{_pct(s['in_scale_rate']):>7}"
-            f"{_num(s['mean_abs_interval'], '.1f'):>6}{_pct(s['step_rate']):>6}"
-            f"   {_pct(rep['4']):>10}{_pct(rep['6']):>5}{_pct(rep['8']):>5}"
-        )
-    return "\n".join(lines)

@@ -29,7 +29,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 
 import numpy as np
@@ -102,8 +102,6 @@ class Constraints:
 
 
 def _replace(c: Constraints, **changes: object) -> Constraints:
-    from dataclasses import replace
-
     return replace(c, **changes)  # type: ignore[arg-type]
 
 

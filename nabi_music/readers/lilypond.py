@@ -25,6 +25,7 @@ Every loss is a warning naming the measures. A file whose braces do not balance 
 from __future__ import annotations
 
 import bisect
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -176,8 +177,6 @@ def check_brackets(text: str, source: str) -> None:
 def _rewrite_fixed(text: str) -> str:
     """``\\fixed c'`` as ``\\transpose c c' \\absolute``: python-ly does not know
     ``\\fixed``, which reads its music as absolute pitches moved by the octave of its pitch."""
-    import re
-
     import ly.document
 
     doc = ly.document.Document(text)

@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from nabi_music import backend
 from nabi_music.errors import InputError
 from nabi_music.music.notes import (
     Melody,
@@ -51,7 +52,7 @@ FILE_FORMATS = {
 
 def read_music21_file(path: Path, source: str, options: ReadOptions | None = None) -> Report:
     """Every tune of a MusicXML, MIDI or ABC file, one :class:`Melody` each."""
-    from music21 import converter
+    converter = backend.music21("converter")
 
     fmt, label = FILE_FORMATS[path.suffix.lower()]
     # MIDI times snap to 32nd notes and 16th triplets (music21's default: 16ths, 8th triplets)
@@ -82,8 +83,8 @@ def _has_abc_repeat_signs(path: Path) -> bool:
 
 def read_corpus(name: str, source: str, options: ReadOptions | None = None) -> Report:
     """Every tune of a music21 corpus file, e.g. ``bach/bwv66.6``."""
-    from music21 import corpus
-    from music21.exceptions21 import CorpusException
+    corpus = backend.music21("corpus")
+    CorpusException = backend.music21("exceptions21").CorpusException
 
     if not name.strip():
         raise InputError(
@@ -120,7 +121,7 @@ def melodies_from_stream(
 ) -> Report:
     """One melody per score of a music21 Score, Part or Opus, and the tunes skipped (no
     notes, or a conversion that failed) with their reasons."""
-    from music21 import stream
+    stream = backend.music21("stream")
 
     options = options or ReadOptions()
     try:
@@ -202,7 +203,7 @@ def _melody_from_score(
     options: ReadOptions,
     repeat_signs: bool = False,
 ) -> Melody:
-    from music21 import stream
+    stream = backend.music21("stream")
 
     title = _title(score, default_title) or default_title
     log = _Log(f"{source} ({title})" if in_opus else source)
@@ -255,7 +256,7 @@ def _melody_from_score(
 
 
 def _has_repeats(part: Any) -> bool:
-    from music21 import bar, repeat
+    bar, repeat = backend.music21("bar", "repeat")
 
     found = part.recurse().getElementsByClass((bar.Repeat, repeat.RepeatExpression))
     return found.first() is not None
@@ -263,7 +264,7 @@ def _has_repeats(part: Any) -> bool:
 
 def _voice_measures(part: Any) -> list[tuple[int | None, int]]:
     """(measure number, voice count) for every measure of more than one voice with notes."""
-    from music21 import stream
+    stream = backend.music21("stream")
 
     found = []
     for m in part.recurse().getElementsByClass(stream.Measure):
@@ -297,7 +298,7 @@ def to_fraction(quarter_length: float | Fraction) -> Fraction:
 
 def _notes(line: Any, log: _Log) -> list[Note]:
     """The notes and rests of one line in time order, gaps filled with rests, ties merged."""
-    from music21 import chord, note
+    chord, note = backend.music21("chord", "note")
 
     flat = line.flatten()
     events: list[Note] = []
@@ -398,7 +399,7 @@ def _title(score: Any, default_title: str) -> str | None:
 
 
 def _key(part: Any, score: Any) -> str | None:
-    from music21 import key
+    key = backend.music21("key")
 
     found = _first(part, score, key.KeySignature)
     if found is None:
@@ -411,14 +412,14 @@ def _key(part: Any, score: Any) -> str | None:
 
 
 def _time_signature(part: Any, score: Any) -> str | None:
-    from music21 import meter
+    meter = backend.music21("meter")
 
     found = _first(part, score, meter.TimeSignature)
     return found.ratioString if found is not None else None
 
 
 def _tempo(part: Any, score: Any) -> float | None:
-    from music21 import tempo
+    tempo = backend.music21("tempo")
 
     for where in (part, score):
         for mark in where.recurse().getElementsByClass(tempo.MetronomeMark):
@@ -429,7 +430,7 @@ def _tempo(part: Any, score: Any) -> float | None:
 
 
 def _program(part: Any) -> int | None:
-    from music21 import instrument
+    instrument = backend.music21("instrument")
 
     found = part.recurse().getElementsByClass(instrument.Instrument).first()
     program = found.midiProgram if found is not None else None

@@ -5,23 +5,34 @@ full song from its first window, and write under ``<out>/<song>/<preset>/``
 ``one_step.mid``, ``full_song.mid``, ``one_step.ly``, ``full_song.ly`` (wrong
 notes in red) and ``model.nabi``. Beside them: ``original.mid``,
 ``original.ly`` and ``summary.json`` with every preset's figures.
+
+With media options, :func:`publish_song` then engraves and synthesises every file
+(:func:`nabi_music.media.publish.publish`) and adds in the song folder
+``history.json`` (every preset's per-epoch figures), ``loss.png``,
+``accuracy.png`` and the report page ``index.html``.
 """
 
 from __future__ import annotations
 
 import json
+import platform
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 from nabi_music.data.encoding import choose_vocabulary
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write, safe_name
-from nabi_music.media.publish import MediaOptions, Published, publish_song
+from nabi_music.media.plots import plot_histories
+from nabi_music.media.publish import MediaOptions, Published, publish
+from nabi_music.media.render import lilypond_version
 from nabi_music.models.bundle import Bundle, save_bundle
 from nabi_music.models.presets import preset
 from nabi_music.music.notes import Melody
+from nabi_music.pages.frame import ScoreView, copy_hangul_font, relative_url
+from nabi_music.pages.song import PresetView, ReportData, write_report
 from nabi_music.predict.tutorial import Prediction, predict
 from nabi_music.train.loop import Progress
 from nabi_music.train.tutorial import DEFAULT_SEED, train_preset
@@ -102,7 +113,7 @@ def run_song(
     """Train every preset on ``melody`` and write its outputs under ``out_root/song``.
 
     With ``media``, also engrave, synthesise, plot and write the report page
-    (:func:`nabi_music.media.publish.publish_song`).
+    (:func:`publish_song`).
     """
     configs = [preset(name).with_options(epochs=epochs, window=window) for name in presets]
     if not configs:
@@ -173,3 +184,145 @@ def run_song(
         timings={**timings, **published.timings},
         media=published,
     )
+
+
+# --- media and the report page -------------------------------------------------
+
+
+def publish_song(result: SongResult, options: MediaOptions | None = None) -> Published:
+    """Render, synthesise, plot and report ``result`` (see the module docstring)."""
+    options = options or MediaOptions()
+    media = publish(result.files, options)
+    timings = dict(media.timings)
+    files = list(media.files)
+    report = None
+    if options.report:
+        start = time.perf_counter()
+        history = _write_history(result)
+        plots = plot_histories(
+            {p.preset: p.bundle.history for p in result.presets},
+            result.folder,
+            title=result.melody.title or result.song,
+        )
+        report = _write_page(result, plots, media, timings)
+        files += [history, *plots, report]
+        timings["report"] = time.perf_counter() - start
+    return Published(
+        tuple(files), timings, report, media.audio_engine, media.audio_detail, media.warnings
+    )
+
+
+def _write_history(result: SongResult) -> Path:
+    path = result.folder / "history.json"
+    data = {p.preset: p.bundle.history.to_dict() for p in result.presets}
+    with atomic_write(path) as tmp:
+        tmp.write_text(json.dumps(data) + "\n", encoding="utf-8")
+    return path
+
+
+def _media(
+    folder: Path,
+    stem: Path,
+    label: str,
+    caption: str,
+    wrong: tuple[tuple[int, str, str], ...] = (),
+) -> ScoreView:
+    def rel(suffix: str) -> str | None:
+        path = stem.with_suffix(suffix)
+        return relative_url(path, folder) if path.is_file() else None
+
+    links = tuple(
+        (name, url)
+        for name, url in (
+            ("PDF", rel(".pdf")),
+            ("SVG", rel(".svg")),
+            ("MIDI", rel(".mid")),
+            ("LilyPond", rel(".ly")),
+            ("WAV", rel(".wav")),
+        )
+        if url
+    )
+    return ScoreView(label, caption, rel(".png"), rel(".wav"), links, wrong)
+
+
+def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
+    scores = []
+    for mode, label in MODES.items():
+        comparison = p.prediction.one_step if mode == "one_step" else p.prediction.full_song
+        wrong = tuple(
+            (i + 1, comparison.predicted[i], expected)
+            for i, expected in sorted(comparison.wrong.items())
+        )
+        stem = result.folder / p.preset / mode
+        scores.append(_media(result.folder, stem, label, comparison.describe(), wrong))
+    s = p.summary()
+    return PresetView(
+        p.preset,
+        float(s["one_step_accuracy"]),
+        float(s["full_song_accuracy"]),
+        int(s["epochs"]),
+        float(s["train_seconds"]),
+        tuple(scores),
+    )
+
+
+def _write_page(
+    result: SongResult,
+    plots: tuple[Path, Path],
+    media: Published,
+    timings: dict[str, float],
+) -> Path:
+    folder = result.folder
+    original = _media(folder, folder / "original", "the original melody", "")
+    presets = tuple(_preset_view(result, p) for p in result.presets)
+    plot_views = (
+        ("Training loss of every preset per epoch (log scale)", relative_url(plots[0], folder)),
+        ("Training accuracy of every preset per epoch", relative_url(plots[1], folder)),
+    )
+    data = ReportData(
+        hangul_font=copy_hangul_font(folder, result.melody.title or result.song),
+        title=result.melody.title or result.song,
+        song=result.song,
+        notes=len(result.melody.notes),
+        original=original,
+        presets=presets,
+        plots=plot_views,
+        facts=tuple(_facts(result, media, {**result.timings, **timings})),
+    )
+    return write_report(data, folder / "index.html")
+
+
+def _facts(
+    result: SongResult, media: Published, timings: dict[str, float]
+) -> list[tuple[str, str]]:
+    def pkg(name: str) -> str:
+        try:
+            return version(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    bundles = [p.bundle for p in result.presets]
+    first = bundles[0] if bundles else None
+    seeds = sorted({b.seed for b in bundles})
+    windows = sorted({b.config.window for b in bundles})
+    versions = first.versions if first else {}
+    facts = [
+        ("melody", f"{result.melody.title or result.song} ({result.melody.source or '-'})"),
+        ("notes", str(len(result.melody.notes))),
+        ("seed", ", ".join(map(str, seeds)) or "-"),
+        ("window", ", ".join(f"{w} notes" for w in windows) or "-"),
+        ("epochs", ", ".join(f"{b.config.preset} {b.history.epochs}" for b in bundles) or "-"),
+    ]
+    if media.audio_engine is not None:
+        facts.append(("audio", f"{media.audio_label}, 44.1 kHz WAV"))
+    facts += [
+        ("nabi_music", versions.get("nabi_music") or pkg("nabi_music")),
+        ("TensorFlow", versions.get("tensorflow") or pkg("tensorflow")),
+        ("Keras", versions.get("keras") or pkg("keras")),
+        ("music21", pkg("music21")),
+        ("LilyPond", lilypond_version()),
+        ("Python", platform.python_version()),
+    ]
+    if timings:
+        facts.append(("seconds per stage", ", ".join(f"{k} {v:.1f}" for k, v in timings.items())))
+    return facts

@@ -23,6 +23,8 @@ from typing import Any
 
 import numpy as np
 
+from nabi_music import backend
+
 
 def fit_distributed(
     model: Any,
@@ -40,8 +42,8 @@ def fit_distributed(
     stopping on ``validation`` (``patience`` epochs, 0: never). Returns every epoch's
     ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy`` (accuracy of the pitch
     head for a two-head model); the model is left with the best epoch's weights."""
-    import keras
-    import tensorflow as tf
+    keras = backend.keras()
+    tf = backend.tensorflow()
 
     optimizer = model.optimizer
     with strategy.scope():  # its slots are made here, mirrored, not inside a replica step

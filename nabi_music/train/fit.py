@@ -29,12 +29,15 @@ from typing import Any
 
 import numpy as np
 
+from nabi_music import backend
 from nabi_music.data.encoding import Factors, Vocabulary, feature_table, start_row
 from nabi_music.errors import InputError
+from nabi_music.models.builders import build_corpus_model
 from nabi_music.models.bundle import Bundle, library_versions, training_meta
 from nabi_music.models.history import History
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
+from nabi_music.train.distributed import fit_distributed
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 
@@ -133,7 +136,7 @@ def make_dataset(
     ``factors`` the targets and weights are ``(pitch, duration)`` pairs for a
     two-head model. ``shuffle_seed`` shuffles the whole set anew each epoch.
     """
-    import tensorflow as tf
+    tf = backend.tensorflow()
 
     features = np.asarray(table, dtype=np.float32)[chunks.inputs]
     if factors is None:
@@ -155,7 +158,7 @@ def make_dataset(
 def make_strategy(name: str) -> Any:
     """The ``tf.distribute`` strategy named ``default``, ``mirrored`` or ``multi-worker``
     (the cluster from ``TF_CONFIG``)."""
-    import tensorflow as tf
+    tf = backend.tensorflow()
 
     if name == "default":
         return tf.distribute.get_strategy()
@@ -170,7 +173,7 @@ def make_strategy(name: str) -> Any:
 
 
 def compile_model(model: Any, config: ModelConfig, jit_compile: bool | str = "auto") -> None:
-    import keras
+    keras = backend.keras()
 
     optimizer = keras.optimizers.Adam(learning_rate=config.learning_rate, clipnorm=1.0)
 
@@ -234,10 +237,8 @@ def fit_corpus(
     ops are configured at program start-up). Returns the bundle with the best
     epoch's weights and the report of the run (also kept in ``bundle.meta["fit"]``).
     """
-    import keras
-    import tensorflow as tf
-
-    from nabi_music.models.builders import build_corpus_model
+    keras = backend.keras()
+    tf = backend.tensorflow()
 
     if not (config.corpus and config.start_padded):
         raise InputError(
@@ -274,8 +275,6 @@ def fit_corpus(
     total = epochs or config.epochs
     start = time.perf_counter()
     if distributed:
-        from nabi_music.train.distributed import fit_distributed
-
         logs = fit_distributed(
             trainer,
             train_ds,

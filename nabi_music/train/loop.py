@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from nabi_music import backend
 from nabi_music.data.windows import Windows
 from nabi_music.models.history import History
 from nabi_music.models.presets import ModelConfig
@@ -57,8 +58,8 @@ class _CompiledTrainer:
     """Holds the compiled chunk function of one model."""
 
     def __init__(self, model: Any, config: ModelConfig) -> None:
-        import keras
-        import tensorflow as tf
+        keras = backend.keras()
+        tf = backend.tensorflow()
 
         self.model = model
         self.config = config
@@ -173,7 +174,7 @@ def train_model(
     accuracy is: if every one-step prediction is right, the full song feeds
     back exactly the real notes (and the same state), and the other way round.
     """
-    import tensorflow as tf
+    tf = backend.tensorflow()
 
     rng = np.random.default_rng(seed)
     if watch is None:

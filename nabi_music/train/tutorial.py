@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.data.windows import make_windows
 from nabi_music.errors import InputError
+from nabi_music.models.builders import build_model
 from nabi_music.models.bundle import Bundle, library_versions, training_meta
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
@@ -33,8 +34,6 @@ def train_preset(
     progress: Progress | None = None,
 ) -> Bundle:
     """Train one preset on ``melodies`` (``config.epochs`` at most) and bundle the result."""
-    from nabi_music.models.builders import build_model
-
     if not melodies:
         raise InputError("no melody to train on")
     vocabulary = vocabulary or Vocabulary.from_melodies(melodies)

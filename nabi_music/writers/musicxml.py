@@ -15,6 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from nabi_music import backend
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
 from nabi_music.music.keys import parse_key
@@ -26,7 +27,7 @@ from nabi_music.music.ties import continues_tie
 def musicxml_bytes(melody: Melody, *, title: str | None = None) -> bytes:
     """The MusicXML text of ``melody`` (UTF-8); ``title`` defaults to ``melody.title``."""
     score = _score(melody, title if title is not None else melody.title)
-    from music21.musicxml.m21ToXml import GeneralObjectExporter
+    GeneralObjectExporter = backend.music21("musicxml.m21ToXml").GeneralObjectExporter
 
     exporter = GeneralObjectExporter(score)
     exporter.makeNotation = False  # the bars are made here, in linear time
@@ -86,8 +87,10 @@ def _segments(melody: Melody, bar: Fraction) -> list[list[tuple[Note, str | None
 
 
 def _score(melody: Melody, title: str | None) -> Any:
-    from music21 import bar as m21bar
-    from music21 import instrument, key, metadata, meter, note, pitch, stream, tempo, tie
+    m21bar = backend.music21("bar")
+    instrument, key, metadata, meter, note, pitch, stream, tempo, tie = backend.music21(
+        "instrument", "key", "metadata", "meter", "note", "pitch", "stream", "tempo", "tie"
+    )
 
     if not melody.notes:
         raise InputError("cannot write an empty melody as MusicXML: it has no notes")
@@ -149,7 +152,7 @@ def _score(melody: Melody, title: str | None) -> Any:
 
 def clef_for(melody: Melody) -> Any:
     """Treble clef, or bass clef when most notes lie below middle C."""
-    from music21 import clef
+    clef = backend.music21("clef")
 
     pitched = [n.pitch.midi for n in melody.notes if n.pitch is not None]
     low = sum(1 for m in pitched if m < 60)

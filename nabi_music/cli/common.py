@@ -1,0 +1,134 @@
+"""What every ``nabi`` command shares: one-line errors and warnings, the reading,
+training and media options, progress bars, and the media lines printed at the end."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from nabi_music.cli.progress import EpochBar
+from nabi_music.data.encoding import VOCABULARIES
+from nabi_music.errors import InputError, NabiWarning
+from nabi_music.media.audio import instrument_program
+from nabi_music.media.publish import MediaOptions, Published
+from nabi_music.music.notes import Melody
+from nabi_music.readers import read
+
+
+def err(message: str) -> None:
+    print(f"nabi: {message}", file=sys.stderr)
+
+
+def show_warning(message: Any, category: type, *_: Any, **__: Any) -> None:
+    if issubclass(category, NabiWarning):
+        err(f"warning: {message}")
+
+
+def read_options(args: argparse.Namespace) -> dict[str, Any]:
+    """``read()`` keywords from ``--part`` and ``--no-repeats``."""
+    return {"part": getattr(args, "part", None), "repeats": not getattr(args, "no_repeats", False)}
+
+
+def read_one(path: str, args: argparse.Namespace | None = None) -> Melody:
+    melodies = read(path, **(read_options(args) if args is not None else {}))
+    if not melodies:
+        raise InputError(f"{path}: no melody found")
+    return melodies[0]
+
+
+def progress_bar(label: str) -> Any:
+    """``progress(done, total, loss, accuracy)`` for the training loop, with ``.close()``."""
+    bar = EpochBar(label)
+
+    def update(done: int, total: int, loss: float, acc: float) -> None:
+        bar.update(done, total, loss=f"{loss:.4f}", acc=f"{acc:.0%}")
+        if done >= total:
+            bar.close()
+
+    update.close = bar.close  # type: ignore[attr-defined]
+    return update
+
+
+def fit_bar(label: str) -> Any:
+    """``progress(done, total, logs)`` for Keras fit, with ``.close()``."""
+    bar = EpochBar(label)
+
+    def update(done: int, total: int, logs: dict[str, float]) -> None:
+        bar.update(
+            done,
+            total,
+            loss=f"{logs.get('loss', float('nan')):.4f}",
+            val_loss=f"{logs.get('val_loss', float('nan')):.4f}",
+        )
+
+    update.close = bar.close  # type: ignore[attr-defined]
+    return update
+
+
+def add_reading_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--part",
+        help="the part (staff) to read: a number from 1 or a part name "
+        "(default: the first part with notes; its top voice)",
+    )
+    p.add_argument(
+        "--no-repeats",
+        action="store_true",
+        help="keep repeats in the written order (default: played out as heard)",
+    )
+
+
+def add_training_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--epochs", type=int, help="epochs (default: the preset's, 2000)")
+    p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    p.add_argument("--window", type=int, help="notes per window (default 4)")
+    p.add_argument(
+        "--until-perfect",
+        action="store_true",
+        help="stop as soon as one-step and full-song accuracy are both 100%%",
+    )
+    p.add_argument(
+        "--vocabulary",
+        choices=VOCABULARIES,
+        default="data",
+        help="codes built from the data (default) or the tutorial's fixed 14",
+    )
+
+
+def media_options(args: argparse.Namespace, report: bool = True) -> MediaOptions | None:
+    if args.no_media:
+        return None
+    instrument_program(args.instrument)  # an unknown name fails before training
+    formats = ("pdf", "png", "svg") if args.svg else ("pdf", "png")
+    return MediaOptions(formats=formats, instrument=args.instrument, report=report)
+
+
+def add_media_arguments(p: argparse.ArgumentParser, what: str) -> None:
+    p.add_argument(
+        "--instrument",
+        default="piano",
+        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
+        "a General MIDI name or a program number 0-127",
+    )
+    p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
+    p.add_argument(
+        "--no-media",
+        action="store_true",
+        help=f"write only MIDI, LilyPond {what}: no engraving or audio",
+    )
+
+
+def print_media(media: Published | None, timings: dict[str, float]) -> None:
+    if media is None:
+        return
+    for warning in media.warnings:
+        err(f"warning: {warning}")
+    if media.audio_engine == "sine":
+        err(f"warning: audio made by {media.audio_detail}")
+    elif media.audio_engine:
+        print(f"audio: {media.audio_detail}")
+    if timings:
+        print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
+    if media.report is not None:
+        print(f"report: {media.report}")

@@ -1,0 +1,168 @@
+"""``nabi train``, ``nabi predict`` and ``nabi song``: the tutorial's experiment on
+score files (``nabi train --corpus`` goes on in :mod:`nabi_music.cli.corpus`)."""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from nabi_music import backend
+from nabi_music.cli.common import (
+    add_media_arguments,
+    add_reading_options,
+    add_training_options,
+    media_options,
+    print_media,
+    progress_bar,
+    read_one,
+    read_options,
+)
+from nabi_music.cli.corpus import CORPUS_PRESET_NAMES, add_corpus_options, cmd_train_corpus
+from nabi_music.errors import InputError
+from nabi_music.fileio import check_out_dir
+from nabi_music.models.presets import PRESETS
+from nabi_music.predict.tutorial import MAP_UNKNOWN
+from nabi_music.readers import read
+from nabi_music.runs.predict import predict_score
+from nabi_music.runs.song import run_song, song_name
+from nabi_music.runs.train import check_preset, train_to_bundle
+
+PRESET_NAMES = tuple(name for name in PRESETS if name not in CORPUS_PRESET_NAMES)
+"""The tutorial's presets, from the registry (:data:`nabi_music.models.presets.PRESETS`)."""
+
+
+def add_train_command(sub: Any) -> None:
+    p = sub.add_parser("train", help="train one preset and save it as a bundle")
+    p.add_argument("scores", nargs="*", help="score files to train on (or use --corpus)")
+    p.add_argument("--preset", required=True, choices=PRESET_NAMES + CORPUS_PRESET_NAMES)
+    p.add_argument("-o", "--output", help="bundle file to write (default PRESET.nabi)")
+    add_training_options(p)
+    add_reading_options(p)
+    add_corpus_options(p)
+    p.set_defaults(func=cmd_train)
+
+
+def add_predict_command(sub: Any) -> None:
+    p = sub.add_parser("predict", help="predict a score with a trained bundle")
+    p.add_argument("bundle", help="a .nabi bundle written by `nabi train` or `nabi song`")
+    p.add_argument("score", help="the score whose melody to predict")
+    p.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    add_media_arguments(p, "and nothing else")
+    p.add_argument(
+        "--map-unknown",
+        choices=MAP_UNKNOWN,
+        default="error",
+        help="codes the model never saw: an error (default), or each mapped to the "
+        "nearest known code by pitch, then duration (with a warning listing them)",
+    )
+    add_reading_options(p)
+    p.set_defaults(func=cmd_predict)
+
+
+def add_song_command(sub: Any) -> None:
+    p = sub.add_parser("song", help="the whole experiment on one melody (what `make song` runs)")
+    p.add_argument("score", help="the score whose (first) melody to learn")
+    p.add_argument(
+        "--presets",
+        default=",".join(PRESET_NAMES),
+        help=f"comma-separated presets (default {','.join(PRESET_NAMES)})",
+    )
+    p.add_argument("--out", default="outputs", help="output folder (default outputs)")
+    add_media_arguments(p, "and the models, no report page")
+    add_training_options(p)
+    add_reading_options(p)
+    p.set_defaults(func=cmd_song)
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    if args.corpus:
+        return cmd_train_corpus(args, read_options(args))
+    if not args.scores:
+        raise InputError("nothing to train on: give score files, or --corpus PATH...")
+    check_preset(args.preset)
+    melodies = [m for path in args.scores for m in read(path, **read_options(args))]
+    progress = progress_bar(args.preset)
+    try:
+        bundle, out = train_to_bundle(
+            melodies,
+            args.preset,
+            args.output,
+            epochs=args.epochs,
+            window=args.window,
+            vocabulary=args.vocabulary,
+            seed=args.seed,
+            until_perfect=args.until_perfect,
+            progress=progress,
+        )
+    finally:
+        progress.close()
+    history = bundle.history
+    print(
+        f"trained {args.preset} on {len(melodies)} "
+        f"{'melody' if len(melodies) == 1 else 'melodies'}: {history.epochs} epochs "
+        f"in {history.seconds:.1f} s, final loss {history.loss[-1]:.4f}, "
+        f"accuracy {history.accuracy[-1]:.0%}"
+    )
+    print(f"wrote {out}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    melody = read_one(args.score, args)
+    options = media_options(args, report=False)
+    run = predict_score(
+        args.bundle, melody, args.score, args.out, map_unknown=args.map_unknown, media=options
+    )
+    print(f"one-step:  {run.prediction.one_step.describe()}")
+    print(f"full-song: {run.prediction.full_song.describe()}")
+    for f in run.files:
+        print(f"wrote {f}")
+    print_media(run.media, run.media.timings if run.media else {})
+    return 0
+
+
+def cmd_song(args: argparse.Namespace) -> int:
+    melody = read_one(args.score, args)
+    check_out_dir(args.out)
+    presets = [p.strip() for p in args.presets.split(",") if p.strip()]
+    backend.quiet_tensorflow()
+    bars: list[Any] = []
+
+    def progress_for(name: str) -> Any:
+        bars.append(progress_bar(name))
+        return bars[-1]
+
+    try:
+        result = run_song(
+            melody,
+            presets,
+            args.out,
+            song=song_name(args.score),
+            epochs=args.epochs,
+            seed=args.seed,
+            window=args.window,
+            until_perfect=args.until_perfect,
+            vocabulary=args.vocabulary,
+            progress_for=progress_for,
+            media=media_options(args),
+        )
+    finally:
+        for bar in bars:
+            bar.close()
+    print()
+    print(f"{melody.title or result.song}: {len(melody.notes)} notes, seed {args.seed}")
+    header = f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'epochs':>8}{'train s':>9}"
+    print(header)
+    print("-" * len(header))
+    for r in result.presets:
+        s = r.summary()
+        print(
+            f"{r.preset:<18}{s['one_step_accuracy']:>10.0%}{s['full_song_accuracy']:>11.0%}"
+            f"{s['epochs']:>8}{s['train_seconds']:>9.1f}"
+        )
+    print()
+    print("wrote:")
+    for f in result.files:
+        print(f"  {f}")
+    print_media(result.media, result.timings)
+    return 0

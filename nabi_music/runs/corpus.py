@@ -1,0 +1,268 @@
+"""The corpus workflows behind ``nabi train --corpus`` and ``nabi evaluate``: read and
+prepare the songs, split or fold them by song, train and score, and write the bundle
+and the figures. Nothing here prints; the command shows what these return."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from nabi_music import backend
+from nabi_music.data.corpus import Split, read_corpus, split_songs, take
+from nabi_music.errors import InputError
+from nabi_music.evaluate.crossval import (
+    CorpusOptions,
+    CrossValidation,
+    SplitResult,
+    cross_validate,
+    prepare,
+    run_split,
+    score_network,
+    score_ngram,
+)
+from nabi_music.evaluate.scores import Scores
+from nabi_music.fileio import atomic_write
+from nabi_music.models.bundle import Bundle, load_bundle, save_bundle
+from nabi_music.models.presets import CORPUS_PRESETS, ModelConfig, preset
+from nabi_music.music.notes import Melody
+from nabi_music.music.ranges import parse_transposition_range
+from nabi_music.train.fit import FitProgress, make_strategy
+
+
+def split_fractions(text: str) -> tuple[float, float]:
+    """``80/10/10`` -> the validation and test fractions of the songs."""
+    try:
+        parts = [float(p) for p in text.split("/")]
+    except ValueError:
+        parts = []
+    if len(parts) != 3 or any(p < 0 for p in parts) or parts[0] <= 0:
+        raise InputError(f"--split {text!r}: expected train/validation/test as in 80/10/10")
+    total = sum(parts)
+    return parts[1] / total, parts[2] / total
+
+
+def corpus_options(
+    *,
+    transpose: str | None = None,
+    normalize_key: bool = False,
+    pitch_only: bool = False,
+    ngram_order: int | None = None,
+    smoothing: str | None = None,
+    base: CorpusOptions | None = None,
+) -> CorpusOptions:
+    """The corpus options from the command's, on top of ``base`` (a bundle's own)."""
+    base = base or CorpusOptions(
+        transpose=parse_transposition_range(transpose) if transpose else None,
+        normalize_key=normalize_key,
+        pitch_only=pitch_only,
+    )
+    return CorpusOptions(
+        transpose=base.transpose,
+        normalize_key=base.normalize_key,
+        pitch_only=base.pitch_only,
+        ngram_order=ngram_order or base.ngram_order,
+        smoothing=smoothing or base.smoothing,
+    )
+
+
+def _quiet_retracing() -> None:
+    """Each fold builds new models, so Keras traces new functions: expected, not a warning."""
+    backend.tensorflow().get_logger().setLevel("ERROR")
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The songs of a corpus run, prepared, and how they will be trained."""
+
+    melodies: list[Melody]
+    config: ModelConfig
+    options: CorpusOptions
+    strategy: Any
+    meta: dict[str, Any]
+
+    @property
+    def notes(self) -> int:
+        return sum(len(m.notes) for m in self.melodies)
+
+
+def load_corpus(
+    paths: Sequence[str],
+    preset_name: str,
+    *,
+    options: CorpusOptions,
+    read_options: dict[str, Any],
+    strategy: str = "default",
+    epochs: int | None = None,
+    window: int | None = None,
+) -> Corpus:
+    """Start TensorFlow (the strategy first: multi-worker wants it before anything runs),
+    read the corpus and prepare its songs."""
+    backend.quiet_tensorflow()
+    made = make_strategy(strategy)  # before TensorFlow runs anything (multi-worker)
+    _quiet_retracing()
+    melodies_read = read_corpus(paths, **read_options)
+    config = preset(preset_name).with_options(epochs=epochs, window=window)
+    melodies = prepare(melodies_read, options)
+    meta = {"corpus": list(paths), "read_options": read_options}
+    return Corpus(melodies, config, options, made, meta)
+
+
+def check_train_request(
+    preset_name: str, scores: Sequence[str], output: str | None, folds: int | None
+) -> Path:
+    """Refuse a corpus training that cannot run, before anything is read; the bundle path."""
+    if scores:
+        raise InputError("give the songs either as SCORE arguments or after --corpus, not both")
+    if preset_name not in CORPUS_PRESETS:
+        raise InputError(
+            f"--corpus trains the corpus presets ({', '.join(CORPUS_PRESETS)}), not {preset_name}"
+        )
+    return Path(output or f"{preset_name}.nabi")
+
+
+def check_bundle_path(out: Path) -> None:
+    """A bundle can be written at ``out``: not a folder, and its folder exists."""
+    if out.is_dir():
+        raise InputError(f"{out}: is a folder; expected a bundle file name")
+    if not out.parent.exists():
+        raise InputError(f"{out.parent}: no such folder for the bundle")
+
+
+def train_folds(
+    corpus: Corpus,
+    folds: int,
+    *,
+    seed: int,
+    progress_for: Any = None,
+    on_fold: Any = None,
+) -> CrossValidation:
+    """K-fold cross-validation by song (see :func:`nabi_music.evaluate.crossval.cross_validate`)."""
+    return cross_validate(
+        corpus.melodies,
+        folds,
+        corpus.config,
+        corpus.options,
+        seed=seed,
+        strategy=corpus.strategy,
+        progress_for=progress_for,
+        on_fold=on_fold,
+    )
+
+
+def folds_json(corpus: Corpus, seed: int, cv: CrossValidation) -> dict[str, Any]:
+    return {
+        "preset": corpus.config.to_dict(),
+        "options": corpus.options.to_dict(),
+        "seed": seed,
+        **cv.to_dict(),
+    }
+
+
+def corpus_split(corpus: Corpus, seed: int, validation: float, test: float) -> Split:
+    return split_songs(len(corpus.melodies), seed, validation, test)
+
+
+def train_split(
+    corpus: Corpus,
+    split: Split,
+    out: Path,
+    *,
+    seed: int,
+    progress: FitProgress | None = None,
+) -> SplitResult:
+    """Train on the split's training songs, score its test songs, and save the bundle."""
+    result = run_split(
+        corpus.melodies,
+        split,
+        corpus.config,
+        corpus.options,
+        seed=seed,
+        strategy=corpus.strategy,
+        progress=progress,
+        meta=corpus.meta,
+    )
+    save_bundle(result.bundle, out)
+    return result
+
+
+def write_json(path: str | None, data: dict[str, Any]) -> Path | None:
+    """Write ``data`` as JSON to ``path`` (atomically); nothing without a path."""
+    if not path:
+        return None
+    with atomic_write(Path(path)) as tmp:
+        Path(tmp).write_text(json.dumps(data, ensure_ascii=False, indent=1) + "\n")
+    return Path(path)
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """A bundle's figures on held-out songs, beside the n-gram's."""
+
+    bundle: Bundle
+    where: str
+    skipped: int
+    overlap: int
+    """How many of the songs scored are among the bundle's training songs."""
+    options: CorpusOptions
+    model: Scores
+    ngram: Scores
+
+    def to_dict(self, bundle_path: str) -> dict[str, Any]:
+        return {
+            "bundle": str(bundle_path),
+            "songs": self.where,
+            "skipped_songs": self.skipped,
+            "training_songs_among_them": self.overlap,
+            "options": self.options.to_dict(),
+            "model": self.model.to_dict(),
+            "ngram": self.ngram.to_dict(),
+        }
+
+
+def evaluate_bundle(
+    bundle_path: str,
+    corpus: Sequence[str] | None = None,
+    *,
+    ngram_order: int | None = None,
+    smoothing: str | None = None,
+) -> Evaluation:
+    """Score held-out songs (``corpus``, or the bundle's own test songs) with the bundle
+    and with the n-gram counted on the bundle's training songs."""
+    if not Path(bundle_path).is_file():
+        raise InputError(f"{bundle_path}: no such bundle file")
+    backend.quiet_tensorflow()
+    bundle = load_bundle(bundle_path)
+    meta = bundle.meta
+    if "corpus_options" not in meta or "songs" not in meta:
+        raise InputError(
+            f"{bundle_path}: not trained on a corpus (no corpus options or training songs "
+            "recorded); train it with `nabi train --corpus`"
+        )
+    options = corpus_options(
+        ngram_order=ngram_order,
+        smoothing=smoothing,
+        base=CorpusOptions.from_dict(meta["corpus_options"]),
+    )
+    train = [Melody.from_codes(s["codes"]) for s in meta["songs"]]
+    if corpus:
+        songs = prepare(read_corpus(corpus), options)
+        where = " ".join(corpus)
+    else:
+        if "corpus" not in meta or "split" not in meta:
+            raise InputError(f"{bundle_path}: records no corpus split; give --corpus PATH")
+        everything = prepare(read_corpus(meta["corpus"], **meta.get("read_options", {})), options)
+        songs = take(everything, meta["split"]["test"])
+        where = f"the held-out test songs of {' '.join(meta['corpus'])}"
+    known = [s for s in songs if not bundle.vocabulary.unknown(s.codes)]
+    skipped = len(songs) - len(known)
+    if not known:
+        raise InputError(f"no song of {where} is written in codes the bundle knows")
+    seen = {" ".join(m.codes) for m in train}
+    overlap = sum(1 for s in known if " ".join(s.codes) in seen)
+    model = score_network(bundle, known)
+    start = 0 if bundle.config.start_padded else bundle.config.window
+    ngram = score_ngram(train, known, bundle.vocabulary, options, start)
+    return Evaluation(bundle, where, skipped, overlap, options, model, ngram)

@@ -1,0 +1,63 @@
+"""The workflow behind ``nabi predict``: predict a score's melody with a trained bundle
+(no retraining) and write the predictions, engraved and synthesised."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from nabi_music import backend
+from nabi_music.errors import InputError
+from nabi_music.fileio import check_out_dir
+from nabi_music.media.publish import MediaOptions, Published, publish
+from nabi_music.models.bundle import load_bundle
+from nabi_music.music.notes import Melody
+from nabi_music.predict.tutorial import Prediction, map_unknown_codes, predict
+from nabi_music.runs.song import song_name, write_prediction
+
+
+@dataclass(frozen=True)
+class PredictRun:
+    prediction: Prediction
+    files: tuple[Path, ...]
+    media: Published | None = None
+
+
+def predict_score(
+    bundle_path: str,
+    melody: Melody,
+    score: str,
+    out: str,
+    *,
+    map_unknown: str = "error",
+    media: MediaOptions | None = None,
+) -> PredictRun:
+    """Predict ``melody`` (read from ``score``) with the bundle and write, under
+    ``out/<song>/<preset>/``, the MIDI and LilyPond files of both modes (and their media).
+
+    ``map_unknown``: ``error`` for codes the model never saw, or ``nearest`` to map each
+    to the nearest code it knows (with a warning).
+    """
+    check_out_dir(out)
+    if not Path(bundle_path).is_file():
+        raise InputError(f"{bundle_path}: no such bundle file")
+    backend.quiet_tensorflow()
+    bundle = load_bundle(bundle_path)
+    unknown = bundle.vocabulary.unknown(melody.codes)
+    if unknown and map_unknown == "nearest":
+        melody, _ = map_unknown_codes(melody, bundle.vocabulary)
+    elif unknown:
+        raise InputError(
+            f"{score} holds codes the model never saw: {' '.join(dict.fromkeys(unknown))}; "
+            "use --map-unknown nearest to map each to the nearest code the model knows"
+        )
+    prediction = predict(bundle, melody)
+    name = bundle.config.preset
+    folder = Path(out) / song_name(score) / name
+    folder.mkdir(parents=True, exist_ok=True)
+    files = write_prediction(prediction, folder, name)
+    published = None
+    if media is not None:
+        published = publish(files, media)
+        files += published.files
+    return PredictRun(prediction, files, published)

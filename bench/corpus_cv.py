@@ -30,7 +30,7 @@ learns at test time.
 Each member network's log-probabilities of a fold's validation and test songs
 are kept in ``--cache`` (by corpus, member settings, seed and fold), so a rerun
 with another member trains only that one. The work is
-:func:`nabi_music.evaluate.mixture.cross_validate_mixture`; this script reads the
+:func:`nabi_music.evaluation.mixture.cross_validate_mixture`; this script reads the
 corpora and prints the figures.
 """
 
@@ -50,8 +50,8 @@ os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 from nabi_music import backend
 from nabi_music.data.corpus import read_corpus
-from nabi_music.evaluate.crossval import CorpusOptions, corpus_vocabulary, prepare
-from nabi_music.evaluate.mixture import Fold, MemberCache, cross_validate_mixture
+from nabi_music.evaluation.crossval import CorpusOptions, corpus_vocabulary, prepare
+from nabi_music.evaluation.mixture import Fold, MemberCache, cross_validate_mixture
 from nabi_music.models.presets import ModelConfig, preset
 from nabi_music.music.notes import Melody
 from nabi_music.readers import read

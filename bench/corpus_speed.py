@@ -48,7 +48,7 @@ def main() -> int:
     from nabi_music.data.encoding import Factors, Vocabulary
     from nabi_music.models.builders import build_corpus_model
     from nabi_music.models.presets import preset
-    from nabi_music.train.fit import (
+    from nabi_music.training.fit import (
         compile_model,
         encode_songs,
         fit_corpus,

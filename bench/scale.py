@@ -74,9 +74,9 @@ def run_one(n: int) -> dict[str, list[float]]:
     from nabi_music.data.encoding import Vocabulary
     from nabi_music.data.windows import make_windows
     from nabi_music.models.presets import preset
-    from nabi_music.predict.tutorial import predict
+    from nabi_music.prediction.tutorial import predict
     from nabi_music.readers import read
-    from nabi_music.train.tutorial import train_preset
+    from nabi_music.training.tutorial import train_preset
     from nabi_music.writers import write_lilypond, write_midi, write_musicxml
 
     melody = melody_of(n)

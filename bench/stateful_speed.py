@@ -32,9 +32,9 @@ from nabi_music.data.windows import make_windows
 from nabi_music.models.builders import build_model
 from nabi_music.models.presets import preset
 from nabi_music.models.runner import Runner
-from nabi_music.predict.tutorial import predict_full_song, predict_one_step
+from nabi_music.prediction.tutorial import predict_full_song, predict_one_step
 from nabi_music.readers import read
-from nabi_music.train.loop import train_model
+from nabi_music.training.loop import train_model
 
 SEED = 1
 

@@ -15,8 +15,8 @@ from nabi_music.music.keys import parse_key, parse_scale
 from nabi_music.music.metre import bar_length, split_at_bar_lines
 from nabi_music.music.notes import Melody, parse_code, parse_codes
 from nabi_music.music.ranges import PitchRange, parse_pitch, parse_pitch_range
-from nabi_music.predict.constraints import Constraints, Length, Plan
-from nabi_music.predict.sampling import Sampling, generate
+from nabi_music.prediction.constraints import Constraints, Length, Plan
+from nabi_music.prediction.sampling import Sampling, generate
 
 CODES = (
     "c4 d4 e4 f4 g4 a4 b4 c8 d8 e8 f8 g8 a8 b8 fis8 bes8 c'8 d'4 r8 r4 c2 e4. g16 a16 d4~"

@@ -18,7 +18,7 @@ from nabi_music.errors import InputError
 from nabi_music.music.keys import parse_key
 from nabi_music.music.notes import Melody
 from nabi_music.music.ranges import parse_transposition_range
-from nabi_music.train.fit import song_chunks
+from nabi_music.training.fit import song_chunks
 
 KINDER_20 = ROOT / "tests" / "data" / "kinder_20.abc"
 

@@ -25,7 +25,7 @@ if "mirrored" in strategies:
 warnings.simplefilter("ignore")
 from nabi_music.data.corpus import read_corpus, split_songs, take
 from nabi_music.data.encoding import Vocabulary
-from nabi_music.train.fit import fit_corpus, make_strategy
+from nabi_music.training.fit import fit_corpus, make_strategy
 from nabi_music.models.presets import preset
 
 made = {s: make_strategy(s) for s in strategies}  # before TensorFlow runs anything

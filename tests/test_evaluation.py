@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 
 from nabi_music.data.encoding import Vocabulary, feature_table, pitch_classes
-from nabi_music.evaluate.comparison import compare
-from nabi_music.evaluate.scores import network_log_probs, score_predictions
+from nabi_music.evaluation.comparison import compare
+from nabi_music.evaluation.scores import network_log_probs, score_predictions
 from nabi_music.models.presets import preset
 from nabi_music.models.runner import Runner
 

@@ -11,10 +11,10 @@ from helpers import ROOT, run_nabi
 from nabi_music.data.corpus import read_corpus, split_songs, take
 from nabi_music.data.encoding import Factors, Vocabulary
 from nabi_music.errors import InputError
-from nabi_music.evaluate.crossval import CorpusOptions, prepare, run_split, score_network
+from nabi_music.evaluation.crossval import CorpusOptions, prepare, run_split, score_network
 from nabi_music.models.bundle import load_bundle, save_bundle
 from nabi_music.models.presets import preset
-from nabi_music.train.fit import fit_corpus, make_dataset, model_table, song_chunks
+from nabi_music.training.fit import fit_corpus, make_dataset, model_table, song_chunks
 
 KINDER_20 = ROOT / "tests" / "data" / "kinder_20.abc"
 

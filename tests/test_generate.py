@@ -17,8 +17,8 @@ from nabi_music.models.bundle import load_bundle, save_bundle
 from nabi_music.music.keys import parse_scale
 from nabi_music.music.notes import Melody, parse_code
 from nabi_music.music.ties import sounding_notes
-from nabi_music.predict.compose import Primer, Request, compose, load_primer
-from nabi_music.predict.sampling import Sampling
+from nabi_music.prediction.compose import Primer, Request, compose, load_primer
+from nabi_music.prediction.sampling import Sampling
 from nabi_music.readers import read
 from nabi_music.runs.generate import write_composition
 
@@ -31,7 +31,7 @@ NABIYA_MELODY = Melody.from_codes(
 def bundle_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The stateful LSTM trained on 나비야 until it sings the song back (a few seconds)."""
     from nabi_music.models.presets import preset
-    from nabi_music.train.tutorial import train_preset
+    from nabi_music.training.tutorial import train_preset
 
     bundle = train_preset([NABIYA_MELODY], preset("stateful-lstm"), seed=1, until_perfect=True)
     path = tmp_path_factory.mktemp("bundle") / "nabiya.nabi"

@@ -17,8 +17,8 @@ from nabi_music.models.bundle import load_bundle, save_bundle
 from nabi_music.models.presets import PRESETS, ModelConfig, preset
 from nabi_music.models.runner import Runner
 from nabi_music.music.notes import Melody
-from nabi_music.predict.tutorial import predict
-from nabi_music.train.tutorial import train_preset
+from nabi_music.prediction.tutorial import predict
+from nabi_music.training.tutorial import train_preset
 
 
 @pytest.fixture

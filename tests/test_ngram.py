@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from nabi_music.errors import InputError
-from nabi_music.evaluate.ngram import IntervalNgramModel, NgramModel
+from nabi_music.evaluation.ngram import IntervalNgramModel, NgramModel
 
 
 def test_witten_bell_by_hand():

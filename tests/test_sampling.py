@@ -8,7 +8,7 @@ from helpers import NABIYA
 
 from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError
-from nabi_music.predict.sampling import (
+from nabi_music.prediction.sampling import (
     Count,
     Sampling,
     choose,
@@ -17,7 +17,7 @@ from nabi_music.predict.sampling import (
     generate_batch,
     generators,
 )
-from nabi_music.predict.tutorial import predict_full_song
+from nabi_music.prediction.tutorial import predict_full_song
 
 
 def test_distribution_temperature_top_k_and_mask():

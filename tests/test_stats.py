@@ -6,7 +6,7 @@ import math
 
 import pytest
 
-from nabi_music.evaluate.stats import NgramIndex, corpus_stats, entropy_bits, melody_stats, ngrams
+from nabi_music.evaluation.stats import NgramIndex, corpus_stats, entropy_bits, melody_stats, ngrams
 from nabi_music.music.keys import parse_scale
 
 C_SCALE = "c4 d4 e4 f4 g4 a4 b4 c'4".split()

@@ -9,8 +9,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from nabi_music.cli.common import fit_bar
-from nabi_music.evaluate.crossval import CorpusOptions
-from nabi_music.evaluate.ngram import SMOOTHINGS
+from nabi_music.evaluation.crossval import CorpusOptions
+from nabi_music.evaluation.ngram import SMOOTHINGS
 from nabi_music.models.presets import CORPUS_PRESETS
 from nabi_music.runs.corpus import (
     check_bundle_path,
@@ -25,7 +25,7 @@ from nabi_music.runs.corpus import (
     train_split,
     write_json,
 )
-from nabi_music.train.fit import STRATEGIES
+from nabi_music.training.fit import STRATEGIES
 
 CORPUS_PRESET_NAMES = tuple(CORPUS_PRESETS)
 """The corpus presets, from the registry (:data:`nabi_music.models.presets.CORPUS_PRESETS`)."""

@@ -1,5 +1,6 @@
 """``nabi generate``: its options and what it prints (the work is
-:func:`nabi_music.predict.compose.compose` and :func:`nabi_music.runs.generate.write_composition`).
+:func:`nabi_music.prediction.compose.compose` and
+:func:`nabi_music.runs.generate.write_composition`).
 
 NumPy's BLAS is kept to one thread for this command before NumPy loads
 (:func:`nabi_music.backend.limit_blas_threads`, called by :mod:`nabi_music.cli`).
@@ -20,7 +21,7 @@ from nabi_music.models.bundle import load_bundle
 from nabi_music.music.keys import parse_scale
 from nabi_music.music.metre import bar_length
 from nabi_music.music.ranges import parse_pitch_range
-from nabi_music.predict.compose import (
+from nabi_music.prediction.compose import (
     Composition,
     Request,
     compose,
@@ -28,7 +29,7 @@ from nabi_music.predict.compose import (
     start_padded,
     stats_rows,
 )
-from nabi_music.predict.sampling import Sampling
+from nabi_music.prediction.sampling import Sampling
 from nabi_music.runs.generate import FORMATS, check_formats, write_composition
 
 

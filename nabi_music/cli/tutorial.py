@@ -21,7 +21,7 @@ from nabi_music.cli.corpus import CORPUS_PRESET_NAMES, add_corpus_options, cmd_t
 from nabi_music.errors import InputError
 from nabi_music.fileio import check_out_dir
 from nabi_music.models.presets import PRESETS
-from nabi_music.predict.tutorial import MAP_UNKNOWN
+from nabi_music.prediction.tutorial import MAP_UNKNOWN
 from nabi_music.readers import read
 from nabi_music.runs.predict import predict_score
 from nabi_music.runs.song import run_song, song_name

@@ -33,7 +33,7 @@ class ModelConfig:
     each recurrent layer, ``heads``: ``joint`` (one softmax over the vocabulary)
     or ``two`` (one softmax over the pitches, one over the durations), and
     ``patience``: epochs without a better validation loss before training stops
-    (0: never stop early). They train with Keras ``fit`` (:mod:`nabi_music.train.fit`).
+    (0: never stop early). They train with Keras ``fit`` (:mod:`nabi_music.training.fit`).
     """
 
     preset: str

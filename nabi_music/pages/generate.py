@@ -26,7 +26,7 @@ from nabi_music.pages.frame import (
     score_figure,
 )
 from nabi_music.pages.frame import escape as _e
-from nabi_music.predict.compose import Composition, stats_rows
+from nabi_music.prediction.compose import Composition, stats_rows
 from nabi_music.version import __version__
 
 PAGE_NAME = "index.html"

@@ -34,14 +34,14 @@ from typing import Any
 
 from nabi_music.data.encoding import Vocabulary, start_row
 from nabi_music.errors import InputError, NabiError
-from nabi_music.evaluate.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
+from nabi_music.evaluation.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
 from nabi_music.models.bundle import Bundle
 from nabi_music.music.keys import Scale, parse_scale
 from nabi_music.music.metre import bar_length, split_at_bar_lines
 from nabi_music.music.notes import Melody, parse_code, parse_codes
 from nabi_music.music.ranges import parse_pitch_range
-from nabi_music.predict.constraints import Constraints, Length, Plan
-from nabi_music.predict.sampling import Count, Sampling, generate_batch, generators
+from nabi_music.prediction.constraints import Constraints, Length, Plan
+from nabi_music.prediction.sampling import Count, Sampling, generate_batch, generators
 from nabi_music.readers import CORPUS_PREFIX, READERS, read
 
 DEFAULT_NOTES = 32

@@ -3,13 +3,13 @@
 The model gives logits over its vocabulary for the note after a window. One
 step of sampling:
 
-1. drop the codes a constraint mask forbids (:mod:`nabi_music.predict.constraints`);
+1. drop the codes a constraint mask forbids (:mod:`nabi_music.prediction.constraints`);
 2. keep the ``top_k`` most likely of the rest (ties broken by vocabulary order);
 3. divide the logits by the ``temperature`` and renormalise (softmax);
 4. draw one code with the caller's :class:`numpy.random.Generator`.
 
 A temperature of 0 takes the most likely allowed code (argmax), so with no
-mask it generates exactly what :func:`nabi_music.predict.tutorial.predict_full_song`
+mask it generates exactly what :func:`nabi_music.prediction.tutorial.predict_full_song`
 does; ``top_k=1`` does the same at any temperature. Randomness comes only from
 the Generator passed in: the same seed gives the same melody.
 """
@@ -145,7 +145,7 @@ def generate(
     number, even none: the sequence is then left-padded with a window of start
     symbols, as in training. A stateful model first reads the primer window by
     window from a zero state (teacher forced), so a primer of exactly one window
-    starts as :func:`nabi_music.predict.tutorial.predict_full_song` does; then every
+    starts as :func:`nabi_music.prediction.tutorial.predict_full_song` does; then every
     new note is drawn by :func:`choose` and appended, and the window slides on.
     """
     window = runner.config.window

@@ -17,7 +17,7 @@ import numpy as np
 
 from nabi_music.data.encoding import Vocabulary
 from nabi_music.errors import InputError, NabiWarning
-from nabi_music.evaluate.comparison import Comparison, compare
+from nabi_music.evaluation.comparison import Comparison, compare
 from nabi_music.models.bundle import Bundle
 from nabi_music.models.runner import Runner
 from nabi_music.music.notes import Melody, parse_code

@@ -13,7 +13,7 @@ from typing import Any
 from nabi_music import backend
 from nabi_music.data.corpus import Split, read_corpus, split_songs, take
 from nabi_music.errors import InputError
-from nabi_music.evaluate.crossval import (
+from nabi_music.evaluation.crossval import (
     CorpusOptions,
     CrossValidation,
     SplitResult,
@@ -23,13 +23,13 @@ from nabi_music.evaluate.crossval import (
     score_network,
     score_ngram,
 )
-from nabi_music.evaluate.scores import Scores
+from nabi_music.evaluation.scores import Scores
 from nabi_music.fileio import atomic_write
 from nabi_music.models.bundle import Bundle, load_bundle, save_bundle
 from nabi_music.models.presets import CORPUS_PRESETS, ModelConfig, preset
 from nabi_music.music.notes import Melody
 from nabi_music.music.ranges import parse_transposition_range
-from nabi_music.train.fit import FitProgress, make_strategy
+from nabi_music.training.fit import FitProgress, make_strategy
 
 
 def split_fractions(text: str) -> tuple[float, float]:
@@ -139,7 +139,7 @@ def train_folds(
     progress_for: Any = None,
     on_fold: Any = None,
 ) -> CrossValidation:
-    """K-fold cross-validation by song (see :func:`nabi_music.evaluate.crossval.cross_validate`)."""
+    """K-fold cross-validation by song (:func:`nabi_music.evaluation.crossval.cross_validate`)."""
     return cross_validate(
         corpus.melodies,
         folds,

@@ -14,7 +14,7 @@ from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
 from nabi_music.media.publish import MediaOptions, publish
 from nabi_music.pages.generate import write_composition_page
-from nabi_music.predict.compose import Composition
+from nabi_music.prediction.compose import Composition
 from nabi_music.writers import write
 
 FORMATS = ("mid", "ly", "pdf", "png", "musicxml", "wav", "html")

@@ -12,7 +12,7 @@ from nabi_music.fileio import check_out_dir
 from nabi_music.media.publish import MediaOptions, Published, publish
 from nabi_music.models.bundle import load_bundle
 from nabi_music.music.notes import Melody
-from nabi_music.predict.tutorial import Prediction, map_unknown_codes, predict
+from nabi_music.prediction.tutorial import Prediction, map_unknown_codes, predict
 from nabi_music.runs.song import song_name, write_prediction
 
 

@@ -33,9 +33,9 @@ from nabi_music.models.presets import preset
 from nabi_music.music.notes import Melody
 from nabi_music.pages.frame import ScoreView, copy_hangul_font, relative_url
 from nabi_music.pages.song import PresetView, ReportData, write_report
-from nabi_music.predict.tutorial import Prediction, predict
-from nabi_music.train.loop import Progress
-from nabi_music.train.tutorial import DEFAULT_SEED, train_preset
+from nabi_music.prediction.tutorial import Prediction, predict
+from nabi_music.training.loop import Progress
+from nabi_music.training.tutorial import DEFAULT_SEED, train_preset
 from nabi_music.writers.lilypond import write_lilypond
 from nabi_music.writers.midi import write_midi
 

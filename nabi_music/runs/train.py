@@ -12,8 +12,8 @@ from nabi_music.errors import InputError
 from nabi_music.models.bundle import Bundle, save_bundle
 from nabi_music.models.presets import CORPUS_PRESETS, preset
 from nabi_music.music.notes import Melody
-from nabi_music.train.loop import Progress
-from nabi_music.train.tutorial import train_preset
+from nabi_music.training.loop import Progress
+from nabi_music.training.tutorial import train_preset
 
 
 def check_preset(preset_name: str) -> None:

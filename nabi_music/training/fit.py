@@ -1,6 +1,6 @@
 """Corpus training: windows streamed through ``tf.data`` into Keras ``fit``.
 
-The tutorial's presets train with the compiled loop of :mod:`nabi_music.train.loop`;
+The tutorial's presets train with the compiled loop of :mod:`nabi_music.training.loop`;
 corpus presets (many songs, an embedding, stacked layers, early stopping) train
 here instead:
 
@@ -13,7 +13,7 @@ here instead:
 - ``strategy``: ``default`` (one device), ``mirrored`` (``MirroredStrategy``
   over the local devices) or ``multi-worker`` (``MultiWorkerMirroredStrategy``,
   configured by the ``TF_CONFIG`` environment variable); the two distributed
-  ones train with :func:`nabi_music.train.distributed.fit_distributed` (Keras ``fit``
+  ones train with :func:`nabi_music.training.distributed.fit_distributed` (Keras ``fit``
   fails across several workers).
 
 Randomness comes from the seed alone: initial weights (seeded initializers),
@@ -37,7 +37,7 @@ from nabi_music.models.bundle import Bundle, library_versions, training_meta
 from nabi_music.models.history import History
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
-from nabi_music.train.distributed import fit_distributed
+from nabi_music.training.distributed import fit_distributed
 
 STRATEGIES = ("default", "mirrored", "multi-worker")
 

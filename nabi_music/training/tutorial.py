@@ -1,6 +1,6 @@
 """Train a tutorial preset on melodies: encode, window, build, train, and bundle the result.
 
-With :func:`nabi_music.predict.tutorial.predict` this is the tutorial's
+With :func:`nabi_music.prediction.tutorial.predict` this is the tutorial's
 experiment: :func:`train_preset` returns a :class:`Bundle`.
 """
 
@@ -15,7 +15,7 @@ from nabi_music.models.builders import build_model
 from nabi_music.models.bundle import Bundle, library_versions, training_meta
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
-from nabi_music.train.loop import Progress, train_model
+from nabi_music.training.loop import Progress, train_model
 
 DEFAULT_SEED = 1
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 from nabi_music.data.corpus import Split
-from nabi_music.evaluate.crossval import CorpusOptions, corpus_vocabulary, prepare
-from nabi_music.evaluate.mixture import (
+from nabi_music.evaluation.crossval import CorpusOptions, corpus_vocabulary, prepare
+from nabi_music.evaluation.mixture import (
     MemberCache,
     best_weights,
     choose_mixture,

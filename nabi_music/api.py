@@ -82,35 +82,21 @@ def predict(bundle: Bundle, melody: Melody) -> Prediction:
 def compose(
     bundle: Bundle,
     *,
-    count: int = 1,
-    length: int | None = None,
-    bars: int | None = None,
+    primer: str | None = None,
     temperature: float = 1.0,
     top_k: int | None = None,
-    seed: int = 1,
-    primer: str | None = None,
-    key: str | None = None,
-    pitch_range: str | None = None,
-    whole_bars: bool = False,
-    end_on_tonic: bool = False,
+    **request: Any,
 ) -> _compose.Composition:
     """New melodies from a trained bundle, sampled note by note (as ``nabi generate``).
 
-    ``primer``: a score path or note codes to start from; ``key`` (``"D major"``,
-    ``"auto"``), ``pitch_range`` (``"c..c''"``), ``whole_bars`` and ``end_on_tonic``
-    constrain the notes. The melodies are ``.melodies[k].melody``.
+    ``primer``: a score path or note codes to start from; ``temperature`` and ``top_k``
+    shape the sampling; ``request`` holds the fields of
+    :class:`nabi_music.prediction.compose.Request`: ``count``, ``length`` or ``bars``,
+    ``seed``, and the constraints ``key`` (``"D major"``, ``"auto"``), ``pitch_range``
+    (``"c..c''"``), ``whole_bars``, ``ties``, ``end_on_tonic``, ``time_signature``.
+    The melodies are ``.melodies[k].melody``.
     """
-    request = _compose.Request(
-        length=length,
-        bars=bars,
-        sampling=Sampling(temperature, top_k),
-        seed=seed,
-        count=count,
-        key=key,
-        pitch_range=pitch_range,
-        whole_bars=whole_bars,
-        end_on_tonic=end_on_tonic,
-    )
+    request = _compose.Request(sampling=Sampling(temperature, top_k), **request)
     window = bundle.config.window
     minimum = 1 if _compose.start_padded(bundle.config) else window
     start = _compose.load_primer(primer, window, minimum) if primer else None

@@ -96,6 +96,17 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def training_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The training keywords of ``nabi train`` and ``nabi song`` from their options."""
+    return {
+        "epochs": args.epochs,
+        "window": args.window,
+        "vocabulary": args.vocabulary,
+        "seed": args.seed,
+        "until_perfect": args.until_perfect,
+    }
+
+
 def media_options(args: argparse.Namespace, report: bool = True) -> MediaOptions | None:
     if args.no_media:
         return None
@@ -104,13 +115,18 @@ def media_options(args: argparse.Namespace, report: bool = True) -> MediaOptions
     return MediaOptions(formats=formats, instrument=args.instrument, report=report)
 
 
+INSTRUMENT_HELP = (
+    "General MIDI instrument of the audio: piano (default), violin, flute, ..., "
+    "a General MIDI name or a program number 0-127"
+)
+
+
+def add_instrument_argument(p: argparse.ArgumentParser, help: str = INSTRUMENT_HELP) -> None:
+    p.add_argument("--instrument", default="piano", help=help)
+
+
 def add_media_arguments(p: argparse.ArgumentParser, what: str) -> None:
-    p.add_argument(
-        "--instrument",
-        default="piano",
-        help="General MIDI instrument of the audio: piano (default), violin, flute, ..., "
-        "a General MIDI name or a program number 0-127",
-    )
+    add_instrument_argument(p)
     p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
     p.add_argument(
         "--no-media",

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from nabi_music import backend
+from nabi_music.cli.common import add_instrument_argument
 from nabi_music.errors import InputError
 from nabi_music.fileio import check_out_dir
 from nabi_music.media.audio import instrument_program
@@ -96,9 +97,7 @@ def add_generate_command(sub: Any) -> None:
         "the report page index.html)",
     )
     p.add_argument("--no-render", action="store_true", help="no PDF/PNG engraving")
-    p.add_argument(
-        "--instrument", default="piano", help="General MIDI instrument of the WAV (piano)"
-    )
+    add_instrument_argument(p, "General MIDI instrument of the WAV (piano)")
     p.add_argument(
         "--out", default="outputs/generated", help="output folder (default outputs/generated)"
     )

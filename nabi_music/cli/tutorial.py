@@ -16,6 +16,7 @@ from nabi_music.cli.common import (
     progress_bar,
     read_one,
     read_options,
+    training_options,
 )
 from nabi_music.cli.corpus import CORPUS_PRESET_NAMES, add_corpus_options, cmd_train_corpus
 from nabi_music.errors import InputError
@@ -84,15 +85,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     progress = progress_bar(args.preset)
     try:
         bundle, out = train_to_bundle(
-            melodies,
-            args.preset,
-            args.output,
-            epochs=args.epochs,
-            window=args.window,
-            vocabulary=args.vocabulary,
-            seed=args.seed,
-            until_perfect=args.until_perfect,
-            progress=progress,
+            melodies, args.preset, args.output, progress=progress, **training_options(args)
         )
     finally:
         progress.close()
@@ -138,13 +131,9 @@ def cmd_song(args: argparse.Namespace) -> int:
             presets,
             args.out,
             song=song_name(args.score),
-            epochs=args.epochs,
-            seed=args.seed,
-            window=args.window,
-            until_perfect=args.until_perfect,
-            vocabulary=args.vocabulary,
             progress_for=progress_for,
             media=media_options(args),
+            **training_options(args),
         )
     finally:
         for bar in bars:

@@ -87,6 +87,10 @@ class Corpus:
     def notes(self) -> int:
         return sum(len(m.notes) for m in self.melodies)
 
+    def training(self, seed: int) -> dict[str, Any]:
+        """The keywords every training of this corpus takes."""
+        return {"seed": seed, "strategy": self.strategy}
+
 
 def load_corpus(
     paths: Sequence[str],
@@ -140,13 +144,13 @@ def train_folds(
     on_fold: Any = None,
 ) -> CrossValidation:
     """K-fold cross-validation by song (:func:`nabi_music.evaluation.crossval.cross_validate`)."""
+    how = corpus.training(seed)
     return cross_validate(
         corpus.melodies,
         folds,
         corpus.config,
         corpus.options,
-        seed=seed,
-        strategy=corpus.strategy,
+        **how,
         progress_for=progress_for,
         on_fold=on_fold,
     )
@@ -174,13 +178,13 @@ def train_split(
     progress: FitProgress | None = None,
 ) -> SplitResult:
     """Train on the split's training songs, score its test songs, and save the bundle."""
+    how = corpus.training(seed)
     result = run_split(
         corpus.melodies,
         split,
         corpus.config,
         corpus.options,
-        seed=seed,
-        strategy=corpus.strategy,
+        **how,
         progress=progress,
         meta=corpus.meta,
     )

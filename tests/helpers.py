@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
+
+from nabi_music.errors import NabiWarning
+from nabi_music.readers import read
 
 ROOT = Path(__file__).resolve().parent.parent
 SCORES = ROOT / "scores"
@@ -28,3 +32,16 @@ def run_nabi(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess
         cwd=cwd or ROOT,
         timeout=600,
     )
+
+
+DATA = ROOT / "tests" / "data"
+"""The tiny named fixtures."""
+
+NABIYA_TEXT = " ".join(NABIYA)
+
+
+def read_quietly(path: str | Path) -> list:
+    """read() for inputs that are expected to warn; the warnings are checked elsewhere."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NabiWarning)
+        return read(path)

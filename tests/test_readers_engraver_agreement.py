@@ -24,13 +24,13 @@ from pathlib import Path
 
 import mido
 import pytest
+from helpers import ROOT
 
 from nabi_music.errors import NabiWarning
 from nabi_music.media.render import lilypond_executable
 from nabi_music.music.ties import sounding_notes
 from nabi_music.readers import read
 
-ROOT = Path(__file__).resolve().parent.parent
 LY_FILES = sorted((ROOT / "scores").glob("*.ly")) + sorted((ROOT / "tests" / "data").glob("*.ly"))
 
 _VOID = "#(define-music-function (music) (ly:music?) (make-music 'SequentialMusic))"

@@ -12,13 +12,13 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from helpers import ROOT
 
 from nabi_music.errors import InputError, NabiWarning
 from nabi_music.music.notes import Melody
 from nabi_music.readers import read
 from nabi_music.writers import WRITERS, write, write_musicxml
 
-ROOT = Path(__file__).resolve().parent.parent
 SOURCES = [
     *sorted((ROOT / "scores").iterdir()),
     *sorted(p for p in (ROOT / "tests" / "data").iterdir() if p.is_file()),

@@ -27,6 +27,7 @@ from nabi_music.corpus_cli import (
 from nabi_music.errors import InputError, NabiError, NabiWarning
 
 PRESET_NAMES = ("mlp", "lstm", "stateful-lstm", "stateful-lstm-2f")
+KEEPS = ("best", "last")
 MAP_UNKNOWN = ("error", "nearest")
 
 
@@ -164,7 +165,7 @@ def cmd_train(args: argparse.Namespace) -> int:
     melodies = [m for path in args.scores for m in read(path, **_read_options(args))]
     _quiet_tensorflow()
     from nabi_music.bundle import save_bundle
-    from nabi_music.experiment import choose_vocabulary, train_preset
+    from nabi_music.experiment import choose_vocabulary, predict, train_preset
     from nabi_music.presets import preset
 
     config = preset(args.preset).with_options(epochs=args.epochs, window=args.window)
@@ -181,17 +182,28 @@ def cmd_train(args: argparse.Namespace) -> int:
         vocabulary=vocabulary,
         seed=args.seed,
         until_perfect=args.until_perfect,
+        keep=args.keep,
         progress=progress,
     )
     progress.close()
     save_bundle(bundle, out)
     history = bundle.history
+    kept = history.kept_epoch
+    scored = predict(bundle, melodies[0])
+    first = melodies[0].title or melodies[0].source or "the first melody"
     print(
         f"trained {args.preset} on {len(melodies)} "
         f"{'melody' if len(melodies) == 1 else 'melodies'}: {history.epochs} epochs "
-        f"in {history.seconds:.1f} s, final loss {history.loss[-1]:.4f}, "
-        f"accuracy {history.accuracy[-1]:.0%}"
+        f"in {history.seconds:.1f} s; kept the weights of epoch {kept} ({args.keep}): training "
+        f"loss {history.loss[kept - 1]:.4f}, on {first} one-step "
+        f"{scored.one_step.accuracy:.0%}, full-song {scored.full_song.accuracy:.0%}"
     )
+    if kept != history.epochs:
+        last = history.last
+        print(
+            f"the last epoch ({history.epochs}): loss {last['loss']:.4f}, one-step "
+            f"{last['one_step_accuracy']:.0%}, full-song {last['full_song_accuracy']:.0%}"
+        )
     print(f"wrote {out}")
     return 0
 
@@ -258,6 +270,7 @@ def cmd_song(args: argparse.Namespace) -> int:
             seed=args.seed,
             window=args.window,
             until_perfect=args.until_perfect,
+            keep=args.keep,
             vocabulary=args.vocabulary,
             progress_for=progress_for,
             media=_media_options(args),
@@ -267,15 +280,24 @@ def cmd_song(args: argparse.Namespace) -> int:
             bar.close()
     print()
     print(f"{melody.title or result.song}: {len(melody.notes)} notes, seed {args.seed}")
-    header = f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'epochs':>8}{'train s':>9}"
+    header = (
+        f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'kept epoch':>13}{'train s':>9}"
+        f"   last epoch"
+    )
     print(header)
     print("-" * len(header))
     for r in result.presets:
         s = r.summary()
+        last = s["last_epoch"]
         print(
             f"{r.preset:<18}{s['one_step_accuracy']:>10.0%}{s['full_song_accuracy']:>11.0%}"
-            f"{s['epochs']:>8}{s['train_seconds']:>9.1f}"
+            f"{s['kept_epoch']:>6} of {s['epochs']:<4}{s['train_seconds']:>9.1f}"
+            f"   {last['one_step_accuracy']:.0%} / {last['full_song_accuracy']:.0%}"
         )
+    print(
+        f"(the weights of the {'best' if args.keep == 'best' else 'last'} epoch; "
+        "last epoch: one-step / full-song of its weights)"
+    )
     print()
     print("wrote:")
     for f in result.files:
@@ -386,6 +408,13 @@ def build_parser() -> argparse.ArgumentParser:
             "--until-perfect",
             action="store_true",
             help="stop as soon as one-step and full-song accuracy are both 100%%",
+        )
+        p.add_argument(
+            "--keep",
+            choices=KEEPS,
+            default="best",
+            help="the tutorial presets' weights to keep: those of the best epoch (default: "
+            "highest one-step accuracy, then lowest training loss) or of the last epoch",
         )
         p.add_argument(
             "--vocabulary",

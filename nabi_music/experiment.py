@@ -18,7 +18,7 @@ from nabi_music.evaluation import Comparison, compare
 from nabi_music.generation import predict_full_song, predict_one_step
 from nabi_music.notes import Melody
 from nabi_music.presets import ModelConfig
-from nabi_music.training import Progress, train_model
+from nabi_music.training import History, Progress, train_model
 from nabi_music.windows import make_windows
 
 DEFAULT_SEED = 1
@@ -45,9 +45,16 @@ def train_preset(
     vocabulary: Vocabulary | None = None,
     seed: int = DEFAULT_SEED,
     until_perfect: bool = False,
+    keep: str = "best",
     progress: Progress | None = None,
 ) -> Bundle:
-    """Train one preset on ``melodies`` (``config.epochs`` at most) and bundle the result."""
+    """Train one preset on ``melodies`` (``config.epochs`` at most) and bundle the result.
+
+    The bundle holds the weights of the best epoch (``keep="best"``: the
+    highest one-step accuracy on the first melody, ties broken by the lower
+    training loss) or of the last (``keep="last"``); its history records the
+    kept epoch and the last epoch's figures, full-song accuracy included.
+    """
     from nabi_music.models import build_model
 
     if not melodies:
@@ -59,6 +66,11 @@ def train_preset(
     )
     table = feature_table(vocabulary, config.encoding)
     model = build_model(config, len(vocabulary), seed)
+
+    def score_last() -> dict[str, float]:
+        last = predict(Bundle(model, vocabulary, config, seed, History((), ())), melodies[0])
+        return {"full_song_accuracy": last.full_song.accuracy}
+
     history = train_model(
         model,
         config,
@@ -67,7 +79,9 @@ def train_preset(
         epochs=config.epochs,
         seed=seed,
         until_perfect=until_perfect,
+        keep=keep,
         progress=progress,
+        score_last=score_last,
     )
     return Bundle(
         model=model,

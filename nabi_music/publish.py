@@ -164,6 +164,7 @@ def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
         stem = result.folder / p.preset / mode
         scores.append(_media(result.folder, stem, label, comparison.describe(), wrong))
     s = p.summary()
+    last = s["last_epoch"]
     return PresetView(
         p.preset,
         float(s["one_step_accuracy"]),
@@ -171,6 +172,8 @@ def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
         int(s["epochs"]),
         float(s["train_seconds"]),
         tuple(scores),
+        kept_epoch=int(s["kept_epoch"]),
+        last_epoch=(float(last["one_step_accuracy"]), float(last["full_song_accuracy"])),
     )
 
 
@@ -186,8 +189,14 @@ def _write_page(
     original = _media(folder, folder / "original", "the original melody", "")
     presets = tuple(_preset_view(result, p) for p in result.presets)
     plot_views = (
-        ("Training loss of every preset per epoch (log scale)", relative_url(plots[0], folder)),
-        ("Training accuracy of every preset per epoch", relative_url(plots[1], folder)),
+        (
+            "Training loss of every preset per epoch (log scale); a ring marks the kept epoch",
+            relative_url(plots[0], folder),
+        ),
+        (
+            "Training accuracy of every preset per epoch; a ring marks the kept epoch",
+            relative_url(plots[1], folder),
+        ),
     )
     data = ReportData(
         hangul_font=copy_hangul_font(folder, result.melody.title or result.song),
@@ -230,6 +239,14 @@ def _facts(
         ("seed", ", ".join(map(str, seeds)) or "-"),
         ("window", ", ".join(f"{w} notes" for w in windows) or "-"),
         ("epochs", ", ".join(f"{b.config.preset} {b.history.epochs}" for b in bundles) or "-"),
+        (
+            "kept weights",
+            ", ".join(
+                f"{b.config.preset} epoch {b.history.kept_epoch} ({b.history.keep})"
+                for b in bundles
+            )
+            or "-",
+        ),
     ]
     if engine is not None:
         label = "SoundFont" if engine == "soundfont" else "plain synthesis (fallback)"

@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from nabi_music.bundle import Bundle, save_bundle
 from nabi_music.errors import InputError
@@ -36,12 +37,22 @@ class PresetResult:
     prediction: Prediction
     files: tuple[Path, ...]
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> dict[str, Any]:
+        """The kept model's figures, the epoch it is from, and the last epoch's figures."""
+        history = self.bundle.history
+        last = history.last
         return {
             "one_step_accuracy": round(self.prediction.one_step.accuracy, 4),
             "full_song_accuracy": round(self.prediction.full_song.accuracy, 4),
-            "train_seconds": round(self.bundle.history.seconds, 2),
-            "epochs": self.bundle.history.epochs,
+            "train_seconds": round(history.seconds, 2),
+            "epochs": history.epochs,
+            "kept_epoch": history.kept_epoch,
+            "keep": history.keep,
+            "last_epoch": {
+                "epoch": int(last.get("epoch", history.epochs)),
+                **{k: round(v, 4) for k, v in last.items() if k.endswith("_accuracy")},
+                "loss": last.get("loss"),
+            },
         }
 
 
@@ -93,11 +104,15 @@ def run_song(
     seed: int = DEFAULT_SEED,
     window: int | None = None,
     until_perfect: bool = False,
+    keep: str = "best",
     vocabulary: str = "data",
     progress_for: Callable[[str], Progress | None] | None = None,
     media: MediaOptions | None = None,
 ) -> SongResult:
     """Train every preset on ``melody`` and write its outputs under ``out_root/song``.
+
+    Each model keeps its best epoch's weights (``keep="best"``) or its last
+    (``keep="last"``): see :func:`nabi_music.experiment.train_preset`.
 
     With ``media``, also engrave, synthesise, plot and write the report page
     (:func:`nabi_music.publish.publish_song`).
@@ -124,6 +139,7 @@ def run_song(
             vocabulary=vocab,
             seed=seed,
             until_perfect=until_perfect,
+            keep=keep,
             progress=progress_for(config.preset) if progress_for else None,
         )
         timings["train"] += time.perf_counter() - start
@@ -149,6 +165,7 @@ def run_song(
         "title": melody.title,
         "source": melody.source,
         "seed": seed,
+        "keep": keep,
         "presets": {r.preset: r.summary() for r in results},
     }
     with atomic_write(summary_path) as tmp:

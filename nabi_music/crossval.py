@@ -34,7 +34,7 @@ from nabi_music.bundle import Bundle, training_meta
 from nabi_music.corpus import Split, folds, pitch_only, take
 from nabi_music.encoding import Vocabulary, pitch_classes
 from nabi_music.evaluation import Scores, network_log_probs, score_predictions
-from nabi_music.fit import FitProgress, FitReport, fit_corpus
+from nabi_music.fit import FitProgress, FitReport, Schedule, fit_corpus
 from nabi_music.ngram import NgramModel
 from nabi_music.notes import Melody
 from nabi_music.presets import ModelConfig
@@ -154,9 +154,11 @@ def run_split(
     strategy: str | Any = "default",
     progress: FitProgress | None = None,
     meta: dict[str, Any] | None = None,
+    schedule: Schedule | None = None,
 ) -> SplitResult:
-    """Train on ``split.train`` (prepared ``melodies``), stop early on ``split.validation``,
-    and score ``split.test`` with the network and with the n-gram model."""
+    """Train on ``split.train`` (prepared ``melodies``), settle and stop on
+    ``split.validation`` (``schedule``: the preset's by default), and score
+    ``split.test`` with the network and with the n-gram model."""
     vocabulary = vocabulary or corpus_vocabulary(melodies, options)
     train = take(melodies, split.train)
     fit_songs = transpositions(train, *options.transpose) if options.transpose else train
@@ -169,6 +171,7 @@ def run_split(
         epochs=epochs,
         strategy=strategy,
         progress=progress,
+        schedule=schedule,
         meta={
             **training_meta(train),
             **(meta or {}),

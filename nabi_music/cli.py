@@ -281,7 +281,7 @@ def cmd_song(args: argparse.Namespace) -> int:
     print()
     print(f"{melody.title or result.song}: {len(melody.notes)} notes, seed {args.seed}")
     header = (
-        f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'kept epoch':>13}{'train s':>9}"
+        f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'kept epoch':>14}{'train s':>9}"
         f"   last epoch"
     )
     print(header)

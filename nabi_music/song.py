@@ -10,8 +10,10 @@ notes in red) and ``model.nabi``. Beside them: ``original.mid``,
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -131,18 +133,27 @@ def run_song(
     folder = Path(out_root) / song
     results = []
     timings = dict.fromkeys(("train", "predict", "write"), 0.0)
-    for config in configs:
-        start = time.perf_counter()
-        bundle = train_preset(
+    progresses = [progress_for(c.preset) if progress_for else None for c in configs]
+
+    def train(k: int) -> Bundle:
+        return train_preset(
             [melody],
-            config,
+            configs[k],
             vocabulary=vocab,
             seed=seed,
             until_perfect=until_perfect,
             keep=keep,
-            progress=progress_for(config.preset) if progress_for else None,
+            progress=progresses[k],
         )
-        timings["train"] += time.perf_counter() - start
+
+    # The presets train side by side, one per core: each compiled loop runs on the
+    # thread that calls it, and each is deterministic on its own.
+    start = time.perf_counter()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with ThreadPoolExecutor(max(1, min(len(configs), cores or 1))) as pool:
+        bundles = list(pool.map(train, range(len(configs))))
+    timings["train"] = time.perf_counter() - start
+    for config, bundle in zip(configs, bundles, strict=True):
         start = time.perf_counter()
         prediction = predict(bundle, melody)
         timings["predict"] += time.perf_counter() - start

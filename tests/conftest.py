@@ -24,6 +24,19 @@ g8 e8 e4 f8 d8 d4 c8 e8 g8 g8 e8 e8 e4
 """The tutorial's ``seq``: 나비야 as 54 note codes."""
 
 
+SHARED_FIXTURE_GROUPS = {"test_report": "small_song", "test_browser": "small_song"}
+"""Modules whose tests share a session fixture: one worker runs them all."""
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Group each module's tests on one pytest-xdist worker (``--dist loadgroup``), so a
+    module- or session-scoped fixture that trains or renders is made once, not per worker."""
+    for item in items:
+        module = item.module.__name__.rpartition(".")[2] if item.module else item.nodeid
+        item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_GROUPS.get(module, module)))
+
+
 @pytest.fixture
 def nabiya_codes() -> list[str]:
     return list(NABIYA)

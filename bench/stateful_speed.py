@@ -8,8 +8,8 @@ notes of the song from its first four:
   call per epoch followed by ``reset_states()``, and one ``model.predict`` call
   per generated note;
 - nabi_music: the XLA-compiled training loop (tracing and compilation
-  included, with its own per-epoch 100% check inside the timed loop) and the
-  NumPy forward pass.
+  included, with its per-epoch one-step score, which picks the kept weights
+  and stops at 100%, inside the timed loop) and the NumPy forward pass.
 
 The tutorial's per-epoch 100% check is *not* timed (it runs on a copy of the
 weights outside its stopwatch), which favours the tutorial.

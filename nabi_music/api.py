@@ -19,7 +19,7 @@ from nabi_music.models.presets import preset
 from nabi_music.music.notes import Melody
 from nabi_music.prediction import compose as _compose
 from nabi_music.prediction.sampling import Sampling
-from nabi_music.prediction.tutorial import Prediction
+from nabi_music.prediction.tutorial import Prediction, last_epoch_scorer
 from nabi_music.prediction.tutorial import predict as _predict
 from nabi_music.readers import read as _read
 from nabi_music.training.tutorial import train_preset
@@ -53,12 +53,15 @@ def train(
     seed: int = 1,
     vocabulary: str = "data",
     until_perfect: bool = False,
+    keep: str = "best",
 ) -> Bundle:
     """Train one of the tutorial's presets (``mlp``, ``lstm``, ``stateful-lstm``,
     ``stateful-lstm-2f``) on the melodies; the trained model as a :class:`Bundle`.
 
     ``epochs`` and ``window`` override the preset's; ``vocabulary`` is ``data`` (the
-    codes of the melodies) or ``tutorial`` (the tutorial's fixed 14).
+    codes of the melodies) or ``tutorial`` (the tutorial's fixed 14); ``keep`` is
+    ``best`` (the weights of the epoch that predicts the first melody best, one step at
+    a time) or ``last``.
     """
     songs = [melodies] if isinstance(melodies, Melody) else list(melodies)
     backend.quiet_tensorflow()
@@ -69,6 +72,8 @@ def train(
         vocabulary=choose_vocabulary(vocabulary, songs),
         seed=seed,
         until_perfect=until_perfect,
+        keep=keep,
+        score_last=last_epoch_scorer(songs[0]),
     )
 
 

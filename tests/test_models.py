@@ -17,7 +17,7 @@ from nabi_music.models.bundle import load_bundle, save_bundle
 from nabi_music.models.presets import PRESETS, ModelConfig, preset
 from nabi_music.models.runner import Runner
 from nabi_music.music.notes import Melody
-from nabi_music.prediction.tutorial import predict
+from nabi_music.prediction.tutorial import last_epoch_scorer, predict
 from nabi_music.training.tutorial import train_preset
 
 
@@ -89,6 +89,41 @@ def test_same_seed_same_predictions_bit_for_bit(nabiya):
     assert len(runs[0].history.loss) == 30
     assert predict(runs[0], nabiya) == predict(runs[1], nabiya)
     assert other.history.loss != runs[0].history.loss
+
+
+@pytest.mark.parametrize("name", ["mlp", "stateful-lstm"])
+def test_the_best_epoch_is_kept_and_the_last_is_recorded(nabiya, name, tmp_path):
+    """keep="best" keeps the epoch with the most one-step hits (then the lowest loss);
+    keep="last" the last epoch; both follow the same trajectory, and each bundle
+    predicts what its history says of the kept epoch, whatever the CPU's rounding."""
+    config = preset(name).with_options(epochs=120)
+    scorer = last_epoch_scorer(nabiya)
+    best = train_preset([nabiya], config, seed=3, score_last=scorer)
+    last = train_preset([nabiya], config, seed=3, keep="last", score_last=scorer)
+    h = best.history
+    assert h.loss == last.history.loss and h.one_step_accuracy == last.history.one_step_accuracy
+    assert len(h.one_step_accuracy) == h.epochs == 120
+    ranked = max(range(h.epochs), key=lambda e: (h.one_step_accuracy[e], -h.loss[e], -e))
+    assert (h.keep, h.kept_epoch) == ("best", ranked + 1)
+    assert (last.history.keep, last.history.kept_epoch) == ("last", 120)
+    kept, final = predict(best, nabiya), predict(last, nabiya)
+    assert kept.one_step.accuracy == h.one_step_accuracy[h.kept_epoch - 1]
+    assert final.one_step.accuracy == h.one_step_accuracy[-1]
+    # both histories carry the last epoch's figures, full-song accuracy included
+    for history in (h, last.history):
+        assert history.last["epoch"] == 120
+        assert history.last["one_step_accuracy"] == final.one_step.accuracy
+        assert history.last["full_song_accuracy"] == final.full_song.accuracy
+    if h.kept_epoch != 120:
+        weights = zip(best.model.get_weights(), last.model.get_weights(), strict=True)
+        assert not all(np.array_equal(a, b) for a, b in weights)
+    again = load_bundle(save_bundle(best, tmp_path / "model.nabi")).history
+    assert (again.kept_epoch, again.keep, again.last) == (h.kept_epoch, "best", h.last)
+
+
+def test_an_unknown_keep_is_an_input_error(nabiya):
+    with pytest.raises(InputError, match="keep"):
+        train_preset([nabiya], preset("mlp").with_options(epochs=2), keep="first")
 
 
 @pytest.mark.slow

@@ -110,6 +110,12 @@ def test_the_page_shows_the_table_the_wrong_notes_and_the_facts(small_song_run) 
         assert row is not None, name
         assert f"<td>{figures['one_step_accuracy']:.0%}</td>" in row.group(1)
         assert f"<td>{figures['full_song_accuracy']:.0%}</td>" in row.group(1)
+        # which epoch the model is from, and what the last epoch's weights did
+        assert f"<td>{figures['kept_epoch']} of {figures['epochs']}</td>" in row.group(1)
+        last = figures["last_epoch"]
+        lasts = f"{last['one_step_accuracy']:.0%} / {last['full_song_accuracy']:.0%}"
+        assert f"<td>{lasts}</td>" in row.group(1)
+    assert "the last epoch can be much worse than an earlier one" in text
     assert "나비야" in text
     # every wrong note of mlp's full song is listed with the code that was expected
     ly = (folder / "mlp" / "full_song.ly").read_text(encoding="utf-8")

@@ -43,9 +43,18 @@ def test_results_match_the_tutorial(song_run):
             "full_song_accuracy",
             "train_seconds",
             "epochs",
+            "kept_epoch",
+            "keep",
+            "last_epoch",
         }
         assert figures["epochs"] == 2000, name
         assert figures["train_seconds"] > 0
+        assert figures["keep"] == "best"
+        assert 1 <= figures["kept_epoch"] <= 2000
+        last = figures["last_epoch"]
+        assert last["epoch"] == 2000
+        # the kept epoch is the best: never below the last epoch on one step
+        assert figures["one_step_accuracy"] >= last["one_step_accuracy"], name
     presets = summary["presets"]
     for name in ("stateful-lstm", "stateful-lstm-2f"):
         assert presets[name]["one_step_accuracy"] == 1.0
@@ -57,6 +66,7 @@ def test_results_match_the_tutorial(song_run):
     for name in PRESETS:
         row = next(line for line in stdout.splitlines() if line.startswith(name + " "))
         assert f"{presets[name]['one_step_accuracy']:.0%}" in row
+        assert f"{presets[name]['kept_epoch']} of 2000" in row
     assert str(folder / "summary.json") in stdout
 
 

@@ -1,7 +1,8 @@
 """Corpus training with tf.data and Keras fit on 20 real tunes: the validation loss
-falls, the best epoch is kept, bundles reload, the NumPy runner equals Keras, and the
-held-out figures beat the n-gram's first guess."""
+falls, the learning rate falls on a plateau, the best epoch is kept, bundles reload,
+the NumPy runner equals Keras, and the held-out figures beat the n-gram's first guess."""
 
+import itertools
 import json
 
 import numpy as np
@@ -14,7 +15,14 @@ from nabi_music.errors import InputError
 from nabi_music.evaluation.crossval import CorpusOptions, prepare, run_split, score_network
 from nabi_music.models.bundle import load_bundle, save_bundle
 from nabi_music.models.presets import preset
-from nabi_music.training.fit import fit_corpus, make_dataset, model_table, song_chunks
+from nabi_music.training.fit import (
+    Schedule,
+    Settling,
+    fit_corpus,
+    make_dataset,
+    model_table,
+    song_chunks,
+)
 
 KINDER_20 = ROOT / "tests" / "data" / "kinder_20.abc"
 
@@ -54,6 +62,38 @@ def test_the_pipeline_batches_shuffled_by_the_seed(kinder):
     assert np.array_equal(np.asarray(d), factors.duration_of[y])
 
 
+def decisions(schedule: Schedule, losses) -> tuple[list[str], list[float]]:
+    settling = Settling(schedule, learning_rate=0.01)
+    actions, rates = [], []
+    for loss in losses:
+        actions.append(settling.update(loss))
+        rates.append(settling.learning_rate)
+    return actions, rates
+
+
+def test_the_learning_rate_falls_on_a_plateau_and_training_stops_after_the_last_fall():
+    plateau = [5.0, 4.0, 3.0] + [3.5] * 20
+    actions, rates = decisions(Schedule(patience=2, factor=0.5, falls=2), plateau)
+    assert actions[:3] == ["best"] * 3
+    assert actions[3:9] == ["wait", "fall", "wait", "fall", "wait", "stop"]
+    assert rates[-1] == pytest.approx(0.0025) and rates[4] == pytest.approx(0.005)
+    # a better epoch resets the wait, not the falls
+    actions, _ = decisions(Schedule(patience=2, falls=1), [5, 6, 6, 4, 6, 6, 6])
+    assert actions == ["best", "wait", "fall", "best", "wait", "stop", "stop"]
+
+
+def test_the_schedule_waits_for_the_minimum_epochs_and_in_proportion_to_progress():
+    actions, _ = decisions(Schedule(patience=1, falls=0, min_epochs=5), [3, 4, 4, 4, 4, 4])
+    assert actions == ["best", "wait", "wait", "wait", "stop", "stop"]
+    # best at epoch 10: a patience of half the epochs so far is 5, not 2
+    losses = list(np.linspace(5, 3, 10)) + [4.0] * 6
+    actions, _ = decisions(Schedule(patience=2, falls=0, progress=0.5), losses)
+    assert actions[10:] == ["wait"] * 4 + ["stop", "stop"]
+    # patience 0: a constant learning rate, never a stop
+    actions, rates = decisions(Schedule(patience=0), [3] + [4] * 30)
+    assert set(actions[1:]) == {"wait"} and set(rates) == {0.01}
+
+
 def test_tutorial_presets_are_refused(kinder):
     with pytest.raises(InputError, match="tutorial"):
         fit_corpus(kinder[:2], kinder[2:3], preset("stateful-lstm"))
@@ -78,8 +118,12 @@ def test_corpus_lstm_learns_keeps_the_best_epoch_and_reloads(kinder, tmp_path):
     assert val[report.best_epoch - 1] == min(val) < val[0]
     assert report.logs["loss"][-1] < report.logs["loss"][0]
     assert bundle.history.stopped_early == (len(val) < 12)
-    if bundle.history.stopped_early:
-        assert len(val) == report.best_epoch + 2
+    if bundle.history.stopped_early:  # a plateau after every fall: a multiple of the patience
+        assert (len(val) - report.best_epoch) % 2 == 0 and len(val) >= report.best_epoch + 2
+    rates = report.logs["learning_rate"]
+    assert rates[0] == pytest.approx(0.01) and len(rates) == len(val)
+    assert all(b in (pytest.approx(a), pytest.approx(a / 2)) for a, b in itertools.pairwise(rates))
+    assert bundle.meta["fit"]["schedule"]["patience"] == 2
     # the kept weights are the best epoch's: their loss on the validation songs is its val_loss
     scores = score_network(bundle, take(kinder, split.validation))
     assert scores.bits * np.log(2) == pytest.approx(min(val), rel=0.05)
@@ -95,6 +139,32 @@ def test_corpus_lstm_learns_keeps_the_best_epoch_and_reloads(kinder, tmp_path):
     keras_probs = np.asarray(again.model(x))
     got = np.exp(logits - logits.max(1, keepdims=True))
     np.testing.assert_allclose(got / got.sum(1, keepdims=True), keras_probs, atol=1e-5)
+
+
+@pytest.mark.slow
+def test_a_fallen_learning_rate_reaches_the_optimizer_and_the_best_weights_are_saved(kinder):
+    """A fall to a rate of 0 freezes the weights: every later validation loss is the same.
+    (At 0.05 on 16 songs the model overfits within a few epochs, so a plateau comes.)"""
+    split = split_songs(len(kinder), seed=1)
+    config = small("corpus-lstm", epochs=12, learning_rate=0.05, dropout=0.0)
+    schedule = Schedule(patience=1, factor=0.0, falls=1, min_epochs=8)
+    bundle, report = fit_corpus(
+        take(kinder, split.train),
+        take(kinder, split.validation),
+        config,
+        vocabulary=Vocabulary.from_melodies(kinder),
+        seed=1,
+        schedule=schedule,
+    )
+    val, rates = report.logs["val_loss"], report.logs["learning_rate"]
+    assert 0.0 in rates, "no plateau in 12 epochs at a learning rate of 0.05"
+    fell = rates.index(0.0)  # the epoch after the fall trains at 0
+    assert all(rate == 0.05 for rate in rates[:fell])
+    assert len(set(val[fell:])) == 1  # frozen weights
+    assert len(val) == max(8, fell + 1)  # the plateau after the last fall stops, not before 8
+    assert val[report.best_epoch - 1] == min(val) and report.best_epoch <= fell
+    scores = score_network(bundle, take(kinder, split.validation))
+    assert scores.bits * np.log(2) == pytest.approx(min(val), rel=0.05)
 
 
 @pytest.mark.slow

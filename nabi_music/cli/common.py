@@ -14,6 +14,7 @@ from nabi_music.media.audio import instrument_program
 from nabi_music.media.publish import MediaOptions, Published
 from nabi_music.music.notes import Melody
 from nabi_music.readers import read
+from nabi_music.training.loop import KEEPS
 
 
 def err(message: str) -> None:
@@ -89,6 +90,13 @@ def add_training_options(p: argparse.ArgumentParser) -> None:
         help="stop as soon as one-step and full-song accuracy are both 100%%",
     )
     p.add_argument(
+        "--keep",
+        choices=KEEPS,
+        default="best",
+        help="the weights to keep: those of the best epoch (default: highest one-step "
+        "accuracy, then lowest training loss) or of the last epoch",
+    )
+    p.add_argument(
         "--vocabulary",
         choices=VOCABULARIES,
         default="data",
@@ -104,6 +112,7 @@ def training_options(args: argparse.Namespace) -> dict[str, Any]:
         "vocabulary": args.vocabulary,
         "seed": args.seed,
         "until_perfect": args.until_perfect,
+        "keep": args.keep,
     }
 
 

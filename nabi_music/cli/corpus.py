@@ -212,6 +212,9 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
         f"{report.logs['val_loss'][report.best_epoch - 1]:.4f}), "
         f"{report.notes_per_second:.0f} notes/s"
     )
+    rates = report.logs.get("learning_rate", ())
+    if rates and rates[-1] != rates[0]:
+        print(f"learning rate {rates[0]:g}, fell to {rates[-1]:g} on validation plateaus")
     print(f"held-out test songs: {result.model.songs} songs, {result.model.notes} notes")
     for line in _table([(args.preset, result.model), (_ngram_name(options), result.ngram)]):
         print(line)

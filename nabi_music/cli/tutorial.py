@@ -84,18 +84,27 @@ def cmd_train(args: argparse.Namespace) -> int:
     melodies = [m for path in args.scores for m in read(path, **read_options(args))]
     progress = progress_bar(args.preset)
     try:
-        bundle, out = train_to_bundle(
+        bundle, out, scored = train_to_bundle(
             melodies, args.preset, args.output, progress=progress, **training_options(args)
         )
     finally:
         progress.close()
     history = bundle.history
+    kept = history.kept_epoch
+    first = melodies[0].title or melodies[0].source or "the first melody"
     print(
         f"trained {args.preset} on {len(melodies)} "
         f"{'melody' if len(melodies) == 1 else 'melodies'}: {history.epochs} epochs "
-        f"in {history.seconds:.1f} s, final loss {history.loss[-1]:.4f}, "
-        f"accuracy {history.accuracy[-1]:.0%}"
+        f"in {history.seconds:.1f} s; kept the weights of epoch {kept} ({args.keep}): training "
+        f"loss {history.loss[kept - 1]:.4f}, on {first} one-step "
+        f"{scored.one_step.accuracy:.0%}, full-song {scored.full_song.accuracy:.0%}"
     )
+    if kept != history.epochs:
+        last = history.last
+        print(
+            f"the last epoch ({history.epochs}): loss {last['loss']:.4f}, one-step "
+            f"{last['one_step_accuracy']:.0%}, full-song {last['full_song_accuracy']:.0%}"
+        )
     print(f"wrote {out}")
     return 0
 
@@ -140,15 +149,23 @@ def cmd_song(args: argparse.Namespace) -> int:
             bar.close()
     print()
     print(f"{melody.title or result.song}: {len(melody.notes)} notes, seed {args.seed}")
-    header = f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'epochs':>8}{'train s':>9}"
+    header = (
+        f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'kept epoch':>14}{'train s':>9}"
+        f"   last epoch"
+    )
     print(header)
     print("-" * len(header))
     for r in result.presets:
         s = r.summary()
+        last = s["last_epoch"]
         print(
             f"{r.preset:<18}{s['one_step_accuracy']:>10.0%}{s['full_song_accuracy']:>11.0%}"
-            f"{s['epochs']:>8}{s['train_seconds']:>9.1f}"
+            f"{s['kept_epoch']:>6} of {s['epochs']:<4}{s['train_seconds']:>9.1f}"
+            f"   {last['one_step_accuracy']:.0%} / {last['full_song_accuracy']:.0%}"
         )
+    print(
+        f"(the weights of the {args.keep} epoch; last epoch: one-step / full-song of its weights)"
+    )
     print()
     print("wrote:")
     for f in result.files:

@@ -37,7 +37,7 @@ from nabi_music.evaluation.scores import Scores, network_log_probs, score_predic
 from nabi_music.models.bundle import Bundle, training_meta
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
-from nabi_music.training.fit import FitProgress, FitReport, fit_corpus
+from nabi_music.training.fit import FitProgress, FitReport, Schedule, fit_corpus
 
 
 @dataclass(frozen=True)
@@ -154,9 +154,11 @@ def run_split(
     strategy: str | Any = "default",
     progress: FitProgress | None = None,
     meta: dict[str, Any] | None = None,
+    schedule: Schedule | None = None,
 ) -> SplitResult:
-    """Train on ``split.train`` (prepared ``melodies``), stop early on ``split.validation``,
-    and score ``split.test`` with the network and with the n-gram model."""
+    """Train on ``split.train`` (prepared ``melodies``), settle and stop on
+    ``split.validation`` (``schedule``: the preset's by default), and score
+    ``split.test`` with the network and with the n-gram model."""
     vocabulary = vocabulary or corpus_vocabulary(melodies, options)
     train = take(melodies, split.train)
     fit_songs = transpositions(train, *options.transpose) if options.transpose else train
@@ -169,6 +171,7 @@ def run_split(
         epochs=epochs,
         strategy=strategy,
         progress=progress,
+        schedule=schedule,
         meta={
             **training_meta(train),
             **(meta or {}),

@@ -36,8 +36,8 @@ def plot_histories(
 ) -> tuple[Path, Path]:
     """Write ``loss.png`` (log scale) and ``accuracy.png`` into ``folder``.
 
-    One line per preset (the mapping's keys, in order) over its epochs.
-    Returns the paths of both files.
+    One line per preset (the mapping's keys, in order) over its epochs, with a
+    ring on the epoch whose weights the model kept. Returns the paths of both files.
     """
     out = Path(folder)
     loss = _plot(
@@ -84,7 +84,20 @@ def _plot(
             ys = list(values(history))
             if not ys:
                 continue
-            ax.plot(range(1, len(ys) + 1), ys, label=name, linewidth=1.4)
+            (line,) = ax.plot(range(1, len(ys) + 1), ys, label=name, linewidth=1.4)
+            kept = history.kept_epoch
+            if 1 <= kept <= len(ys):
+                ax.plot(
+                    [kept],
+                    [ys[kept - 1]],
+                    marker="o",
+                    markersize=9,
+                    markerfacecolor="none",
+                    markeredgewidth=1.8,
+                    color=line.get_color(),
+                    label=f"{name}: kept epoch {kept}",
+                    linestyle="none",
+                )
         if log:
             ax.set_yscale("log")
         else:

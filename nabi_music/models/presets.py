@@ -143,10 +143,10 @@ _CORPUS = {
     "layers": 2,
     "dropout": 0.3,
     "window": 32,
-    "epochs": 100,
+    "epochs": 150,
     "batch_size": 64,
     "shuffle": True,
-    "learning_rate": 0.002,
+    "learning_rate": 0.005,
     "patience": 5,
 }
 CORPUS_PRESETS: dict[str, ModelConfig] = {
@@ -157,7 +157,9 @@ CORPUS_PRESETS: dict[str, ModelConfig] = {
     ),
 }
 """Presets for many songs: embedding input, two stacked layers with dropout,
-windows of 32 notes from each song's start, early stopping on validation loss."""
+windows of 32 notes from each song's start; the learning rate halves after
+``patience`` epochs without a better validation loss, and training stops at the
+plateau after the third fall (:class:`nabi_music.training.fit.Schedule`), at most ``epochs``."""
 PRESETS.update(CORPUS_PRESETS)
 
 

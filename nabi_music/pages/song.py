@@ -47,6 +47,10 @@ class PresetView:
     epochs: int
     train_seconds: float
     scores: tuple[ScoreView, ...] = ()
+    kept_epoch: int = 0
+    """The epoch whose weights the model kept (0: unknown)."""
+    last_epoch: tuple[float, float] | None = None
+    """One-step and full-song accuracy of the last epoch's weights."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +99,7 @@ def _table(data: ReportData) -> str:
         "<tr>"
         f'<th scope=row><a href="#{_e(anchor(p.name))}">{_e(p.name)}</a></th>'
         f"<td>{p.one_step_accuracy:.0%}</td><td>{p.full_song_accuracy:.0%}</td>"
-        f"<td>{p.epochs}</td><td>{p.train_seconds:.1f}</td>"
+        f"<td>{_kept(p)}</td><td>{_last(p)}</td><td>{p.train_seconds:.1f}</td>"
         "</tr>"
         for p in data.presets
     )
@@ -104,10 +108,27 @@ def _table(data: ReportData) -> str:
         "<p class=hint>One-step: every note is predicted from the real notes before it. "
         "Full-song: only the first notes are given and each prediction is fed back in, "
         "so one mistake can lead the rest of the song astray.</p>\n"
+        "<p class=hint>Each model keeps the weights of its best epoch (the highest one-step "
+        "accuracy, then the lowest training loss), as Keras' <code>restore_best_weights</code> "
+        "does: trained one window at a time, the loss falls close to zero and then jumps up "
+        "again every few hundred epochs, so the last epoch can be much worse than an earlier "
+        "one, and which epochs jump depends on the rounding of the computer's processor. "
+        "The last column shows the last epoch's weights.</p>\n"
         "<table><thead><tr><th scope=col>preset</th><th scope=col>one-step</th>"
-        "<th scope=col>full-song</th><th scope=col>epochs</th><th scope=col>training s</th>"
+        "<th scope=col>full-song</th><th scope=col>kept epoch</th>"
+        "<th scope=col>last epoch (one-step / full-song)</th><th scope=col>training s</th>"
         f"</tr></thead>\n<tbody>\n{rows}\n</tbody></table></section>"
     )
+
+
+def _kept(p: PresetView) -> str:
+    return f"{p.kept_epoch} of {p.epochs}" if p.kept_epoch else str(p.epochs)
+
+
+def _last(p: PresetView) -> str:
+    if p.last_epoch is None:
+        return "-"
+    return f"{p.last_epoch[0]:.0%} / {p.last_epoch[1]:.0%}"
 
 
 def _original(view: ScoreView) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -140,3 +141,14 @@ def map_unknown_codes(melody: Melody, vocabulary: Vocabulary) -> tuple[Melody, d
     )
     codes = [mapping.get(c, c) for c in melody.codes]
     return melody.with_notes([parse_code(c) for c in codes]), mapping
+
+
+def last_epoch_scorer(melody: Melody) -> Callable[[Bundle], dict[str, float]]:
+    """What :func:`nabi_music.training.tutorial.train_preset` records of the last
+    epoch's weights besides their one-step accuracy: their full-song accuracy on
+    ``melody``."""
+
+    def score(bundle: Bundle) -> dict[str, float]:
+        return {"full_song_accuracy": predict(bundle, melody).full_song.accuracy}
+
+    return score

@@ -15,12 +15,15 @@ With media options, :func:`publish_song` then engraves and synthesises every fil
 from __future__ import annotations
 
 import json
+import os
 import platform
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
+from typing import Any
 
 from nabi_music.data.encoding import choose_vocabulary
 from nabi_music.errors import InputError
@@ -33,7 +36,7 @@ from nabi_music.models.presets import preset
 from nabi_music.music.notes import Melody
 from nabi_music.pages.frame import ScoreView, copy_hangul_font, relative_url
 from nabi_music.pages.song import PresetView, ReportData, write_report
-from nabi_music.prediction.tutorial import Prediction, predict
+from nabi_music.prediction.tutorial import Prediction, last_epoch_scorer, predict
 from nabi_music.training.loop import Progress
 from nabi_music.training.tutorial import DEFAULT_SEED, train_preset
 from nabi_music.writers.lilypond import write_lilypond
@@ -49,12 +52,22 @@ class PresetResult:
     prediction: Prediction
     files: tuple[Path, ...]
 
-    def summary(self) -> dict[str, float | int]:
+    def summary(self) -> dict[str, Any]:
+        """The kept model's figures, the epoch it is from, and the last epoch's figures."""
+        history = self.bundle.history
+        last = history.last
         return {
             "one_step_accuracy": round(self.prediction.one_step.accuracy, 4),
             "full_song_accuracy": round(self.prediction.full_song.accuracy, 4),
-            "train_seconds": round(self.bundle.history.seconds, 2),
-            "epochs": self.bundle.history.epochs,
+            "train_seconds": round(history.seconds, 2),
+            "epochs": history.epochs,
+            "kept_epoch": history.kept_epoch,
+            "keep": history.keep,
+            "last_epoch": {
+                "epoch": int(last.get("epoch", history.epochs)),
+                **{k: round(v, 4) for k, v in last.items() if k.endswith("_accuracy")},
+                "loss": last.get("loss"),
+            },
         }
 
 
@@ -106,11 +119,15 @@ def run_song(
     seed: int = DEFAULT_SEED,
     window: int | None = None,
     until_perfect: bool = False,
+    keep: str = "best",
     vocabulary: str = "data",
     progress_for: Callable[[str], Progress | None] | None = None,
     media: MediaOptions | None = None,
 ) -> SongResult:
     """Train every preset on ``melody`` and write its outputs under ``out_root/song``.
+
+    Each model keeps its best epoch's weights (``keep="best"``) or its last
+    (``keep="last"``): see :func:`nabi_music.training.tutorial.train_preset`.
 
     With ``media``, also engrave, synthesise, plot and write the report page
     (:func:`publish_song`).
@@ -129,17 +146,28 @@ def run_song(
     folder = Path(out_root) / song
     results = []
     timings = dict.fromkeys(("train", "predict", "write"), 0.0)
-    for config in configs:
-        start = time.perf_counter()
-        bundle = train_preset(
+    progresses = [progress_for(c.preset) if progress_for else None for c in configs]
+
+    def train(k: int) -> Bundle:
+        return train_preset(
             [melody],
-            config,
+            configs[k],
             vocabulary=vocab,
             seed=seed,
             until_perfect=until_perfect,
-            progress=progress_for(config.preset) if progress_for else None,
+            keep=keep,
+            progress=progresses[k],
+            score_last=last_epoch_scorer(melody),
         )
-        timings["train"] += time.perf_counter() - start
+
+    # The presets train side by side, one per core: each compiled loop runs on the
+    # thread that calls it, and each is deterministic on its own.
+    start = time.perf_counter()
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    with ThreadPoolExecutor(max(1, min(len(configs), cores or 1))) as pool:
+        bundles = list(pool.map(train, range(len(configs))))
+    timings["train"] = time.perf_counter() - start
+    for config, bundle in zip(configs, bundles, strict=True):
         start = time.perf_counter()
         prediction = predict(bundle, melody)
         timings["predict"] += time.perf_counter() - start
@@ -162,6 +190,7 @@ def run_song(
         "title": melody.title,
         "source": melody.source,
         "seed": seed,
+        "keep": keep,
         "presets": {r.preset: r.summary() for r in results},
     }
     with atomic_write(summary_path) as tmp:
@@ -256,6 +285,7 @@ def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
         stem = result.folder / p.preset / mode
         scores.append(_media(result.folder, stem, label, comparison.describe(), wrong))
     s = p.summary()
+    last = s["last_epoch"]
     return PresetView(
         p.preset,
         float(s["one_step_accuracy"]),
@@ -263,6 +293,8 @@ def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
         int(s["epochs"]),
         float(s["train_seconds"]),
         tuple(scores),
+        kept_epoch=int(s["kept_epoch"]),
+        last_epoch=(float(last["one_step_accuracy"]), float(last["full_song_accuracy"])),
     )
 
 
@@ -276,8 +308,14 @@ def _write_page(
     original = _media(folder, folder / "original", "the original melody", "")
     presets = tuple(_preset_view(result, p) for p in result.presets)
     plot_views = (
-        ("Training loss of every preset per epoch (log scale)", relative_url(plots[0], folder)),
-        ("Training accuracy of every preset per epoch", relative_url(plots[1], folder)),
+        (
+            "Training loss of every preset per epoch (log scale); a ring marks the kept epoch",
+            relative_url(plots[0], folder),
+        ),
+        (
+            "Training accuracy of every preset per epoch; a ring marks the kept epoch",
+            relative_url(plots[1], folder),
+        ),
     )
     data = ReportData(
         hangul_font=copy_hangul_font(folder, result.melody.title or result.song),
@@ -312,6 +350,14 @@ def _facts(
         ("seed", ", ".join(map(str, seeds)) or "-"),
         ("window", ", ".join(f"{w} notes" for w in windows) or "-"),
         ("epochs", ", ".join(f"{b.config.preset} {b.history.epochs}" for b in bundles) or "-"),
+        (
+            "kept weights",
+            ", ".join(
+                f"{b.config.preset} epoch {b.history.kept_epoch} ({b.history.keep})"
+                for b in bundles
+            )
+            or "-",
+        ),
     ]
     if media.audio_engine is not None:
         facts.append(("audio", f"{media.audio_label}, 44.1 kHz WAV"))

@@ -12,6 +12,7 @@ from nabi_music.errors import InputError
 from nabi_music.models.bundle import Bundle, save_bundle
 from nabi_music.models.presets import CORPUS_PRESETS, preset
 from nabi_music.music.notes import Melody
+from nabi_music.prediction.tutorial import Prediction, last_epoch_scorer, predict
 from nabi_music.training.loop import Progress
 from nabi_music.training.tutorial import train_preset
 
@@ -32,10 +33,12 @@ def train_to_bundle(
     vocabulary: str = "data",
     seed: int = 1,
     until_perfect: bool = False,
+    keep: str = "best",
     progress: Progress | None = None,
-) -> tuple[Bundle, Path]:
+) -> tuple[Bundle, Path, Prediction]:
     """Train ``preset_name`` on ``melodies`` and save the bundle to ``output`` (default
-    ``<preset>.nabi``); the bundle and where it went."""
+    ``<preset>.nabi``); the bundle, where it went, and its prediction of the first
+    melody (the figures of the model saved)."""
     backend.quiet_tensorflow()
     config = preset(preset_name).with_options(epochs=epochs, window=window)
     vocab = choose_vocabulary(vocabulary, melodies)
@@ -50,7 +53,9 @@ def train_to_bundle(
         vocabulary=vocab,
         seed=seed,
         until_perfect=until_perfect,
+        keep=keep,
         progress=progress,
+        score_last=last_epoch_scorer(melodies[0]),
     )
     save_bundle(bundle, out)
-    return bundle, out
+    return bundle, out, predict(bundle, melodies[0])

@@ -12,8 +12,10 @@ own Keras optimizer, which sums the replicas' gradients.
 The loss is what ``fit`` minimises: the weighted mean cross-entropy over the
 targets that count (summed over the heads of a two-head model), the mean taken
 over the whole global batch (each replica divides its sum by the global
-weight). Early stopping on the validation loss keeps the best epoch's weights,
-as ``EarlyStopping(restore_best_weights=True)`` does.
+weight). After each epoch the validation loss goes to the same
+:class:`nabi_music.training.fit.Settling` as in one-device training: the learning rate falls
+on a plateau, training stops at the plateau after the last fall, and the best
+epoch's weights are kept.
 """
 
 from __future__ import annotations
@@ -33,15 +35,16 @@ def fit_distributed(
     strategy: Any,
     *,
     epochs: int,
-    patience: int,
+    settling: Any,
     two_heads: bool = False,
     progress: Callable[[int, int, dict[str, float]], None] | None = None,
 ) -> dict[str, tuple[float, ...]]:
     """Train ``model`` (built and compiled in ``strategy.scope()``) on the ``train``
-    batches ``(features, targets, weights)`` of the global batch size, with early
-    stopping on ``validation`` (``patience`` epochs, 0: never). Returns every epoch's
-    ``loss``, ``accuracy``, ``val_loss`` and ``val_accuracy`` (accuracy of the pitch
-    head for a two-head model); the model is left with the best epoch's weights."""
+    batches ``(features, targets, weights)`` of the global batch size, the learning
+    rate and the stop decided by ``settling`` (a :class:`nabi_music.training.fit.Settling`)
+    on the ``validation`` loss. Returns every epoch's ``loss``, ``accuracy``,
+    ``val_loss``, ``val_accuracy`` (accuracy of the pitch head for a two-head model)
+    and ``learning_rate``; the model is left with the best epoch's weights."""
     keras = backend.keras()
     tf = backend.tensorflow()
 
@@ -105,20 +108,23 @@ def fit_distributed(
         loss, weight, hits = totals
         return loss / max(weight, 1.0), hits / max(weight, 1.0)
 
-    logs: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
-    best_loss, best_weights, waited = np.inf, model.get_weights(), 0
+    names = ("loss", "accuracy", "val_loss", "val_accuracy", "learning_rate")
+    logs: dict[str, list[float]] = {k: [] for k in names}
+    best_weights = model.get_weights()
     for done in range(1, epochs + 1):
+        rate = settling.learning_rate
         loss, accuracy = epoch(train_fn, train_data)
         val_loss, val_accuracy = epoch(test_fn, val_data)
-        for key, value in zip(logs, (loss, accuracy, val_loss, val_accuracy), strict=True):
+        for key, value in zip(names, (loss, accuracy, val_loss, val_accuracy, rate), strict=True):
             logs[key].append(float(value))
         if progress is not None:
             progress(done, epochs, {k: v[-1] for k, v in logs.items()})
-        if val_loss < best_loss:
-            best_loss, best_weights, waited = val_loss, model.get_weights(), 0
-        else:
-            waited += 1
-            if patience and waited >= patience:
-                break
+        action = settling.update(val_loss)
+        if action == "best":
+            best_weights = model.get_weights()
+        elif action == "fall":
+            optimizer.learning_rate.assign(settling.learning_rate)
+        elif action == "stop":
+            break
     model.set_weights(best_weights)
     return {k: tuple(v) for k, v in logs.items()}

@@ -8,8 +8,10 @@ here instead:
   song is a target, its window left-padded with the start symbol;
 - the training windows are turned into features once (NumPy), then shuffled
   by ``tf.data`` with the seed, batched and prefetched while the model trains;
-- Keras ``fit`` trains, with the validation songs' loss after each epoch, and
-  ``EarlyStopping`` on it keeps the weights of the best epoch;
+- Keras ``fit`` trains, with the validation songs' loss after each epoch, and a
+  :class:`Schedule` on it lets training settle before it stops: the learning
+  rate falls when the validation loss stops improving, and training stops only
+  at a plateau after the last fall; the weights of the best epoch are kept;
 - ``strategy``: ``default`` (one device), ``mirrored`` (``MirroredStrategy``
   over the local devices) or ``multi-worker`` (``MultiWorkerMirroredStrategy``,
   configured by the ``TF_CONFIG`` environment variable); the two distributed
@@ -24,7 +26,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
@@ -195,8 +197,72 @@ def compile_model(model: Any, config: ModelConfig, jit_compile: bool | str = "au
 
 
 @dataclass(frozen=True)
+class Schedule:
+    """How corpus training settles before it stops, on the validation loss.
+
+    After ``patience`` epochs without a better validation loss the learning rate
+    is multiplied by ``factor`` (Keras' ``ReduceLROnPlateau``); at the plateau after
+    ``falls`` falls training stops, not before ``min_epochs``. The patience grows
+    with the training done: it is at least ``progress`` times the epochs up to the
+    best one, so that a long run is not cut by a few noisy epochs. ``patience`` 0:
+    a constant learning rate and every epoch trained. The weights kept are those of
+    the best epoch.
+    """
+
+    patience: int
+    factor: float = 0.5
+    falls: int = 3
+    min_epochs: int = 0
+    progress: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def schedule_of(config: ModelConfig) -> Schedule:
+    """The schedule of a corpus preset: its ``patience``, and this module's defaults."""
+    return Schedule(patience=config.patience)
+
+
+class Settling:
+    """The :class:`Schedule`'s decisions, one validation loss at a time (no TensorFlow):
+    :meth:`update` says whether the epoch is the best so far, the learning rate falls,
+    or training stops."""
+
+    def __init__(self, schedule: Schedule, learning_rate: float) -> None:
+        self.schedule = schedule
+        self.learning_rate = learning_rate
+        self.best = np.inf
+        self.best_epoch = 0
+        self.epoch = 0
+        self.falls = 0
+        self.waited = 0
+
+    @property
+    def patience(self) -> int:
+        s = self.schedule
+        return max(s.patience, int(np.ceil(s.progress * self.best_epoch)))
+
+    def update(self, val_loss: float) -> str:
+        """``best``, ``wait``, ``fall`` (the learning rate is now lower) or ``stop``."""
+        self.epoch += 1
+        if val_loss < self.best:
+            self.best, self.best_epoch, self.waited = val_loss, self.epoch, 0
+            return "best"
+        self.waited += 1
+        if not self.schedule.patience or self.waited < self.patience:
+            return "wait"
+        if self.falls < self.schedule.falls:
+            self.falls += 1
+            self.waited = 0
+            self.learning_rate *= self.schedule.factor
+            return "fall"
+        return "stop" if self.epoch >= self.schedule.min_epochs else "wait"
+
+
+@dataclass(frozen=True)
 class FitReport:
-    """Every epoch's Keras logs, and the epoch whose weights were kept."""
+    """Every epoch's logs (with its ``learning_rate``), and the epoch whose weights were kept."""
 
     logs: dict[str, tuple[float, ...]]
     best_epoch: int
@@ -204,6 +270,7 @@ class FitReport:
     notes: int
     notes_per_second: float
     replicas: int = 1
+    schedule: Schedule | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -213,7 +280,43 @@ class FitReport:
             "notes": self.notes,
             "notes_per_second": self.notes_per_second,
             "replicas": self.replicas,
+            "schedule": self.schedule.to_dict() if self.schedule else None,
         }
+
+
+def _settle_callback() -> type:
+    keras = backend.keras()
+
+    class Settle(keras.callbacks.Callback):
+        """Applies a :class:`Settling` after each epoch: keeps the best weights, lowers the
+        optimizer's learning rate, stops; logs the epoch's learning rate; ends with the
+        best epoch's weights."""
+
+        def __init__(self, settling: Settling) -> None:
+            super().__init__()
+            self.settling = settling
+            self.best_weights: list[Any] | None = None
+
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            logs = logs if logs is not None else {}
+            logs["learning_rate"] = self.settling.learning_rate  # the rate this epoch trained at
+            action = self.settling.update(float(logs["val_loss"]))
+            if action == "best":
+                self.best_weights = self.model.get_weights()
+            elif action == "fall":
+                self.model.optimizer.learning_rate.assign(self.settling.learning_rate)
+            elif action == "stop":
+                self.model.stop_training = True
+
+        def on_train_end(self, logs: dict | None = None) -> None:
+            if self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+
+    return Settle
+
+
+def _Settle(settling: Settling) -> Any:
+    return _settle_callback()(settling)
 
 
 def fit_corpus(
@@ -227,6 +330,7 @@ def fit_corpus(
     strategy: str | Any = "default",
     progress: FitProgress | None = None,
     meta: dict[str, Any] | None = None,
+    schedule: Schedule | None = None,
 ) -> tuple[Bundle, FitReport]:
     """Train a stateless preset on ``train`` songs with early stopping on ``validation``.
 
@@ -273,6 +377,8 @@ def fit_corpus(
         compile_model(trainer, config, jit_compile=False if distributed else "auto")
 
     total = epochs or config.epochs
+    plan = schedule or schedule_of(config)
+    settling = Settling(plan, config.learning_rate)
     start = time.perf_counter()
     if distributed:
         logs = fit_distributed(
@@ -281,18 +387,12 @@ def fit_corpus(
             val_ds,
             chosen,
             epochs=total,
-            patience=config.patience,
+            settling=settling,
             two_heads=factors is not None,
             progress=progress,
         )
     else:
-        callbacks: list[Any] = [
-            keras.callbacks.EarlyStopping(
-                monitor="val_loss",
-                patience=config.patience or total,
-                restore_best_weights=True,
-            )
-        ]
+        callbacks: list[Any] = [_Settle(settling)]
         if progress is not None:
 
             class _Progress(keras.callbacks.Callback):
@@ -312,9 +412,9 @@ def fit_corpus(
         logs = {k: tuple(float(v) for v in vs) for k, vs in result.history.items()}
     seconds = time.perf_counter() - start
     model = build_corpus_model(config, n_classes, seed, n_heads=n_heads)
-    model.set_weights(trainer.get_weights())  # the best epoch's (restored by early stopping)
+    model.set_weights(trainer.get_weights())  # the best epoch's (restored by the schedule)
     val_loss = logs["val_loss"]
-    best = int(np.argmin(val_loss))
+    best = settling.best_epoch - 1
     accuracy = logs.get("accuracy") or logs.get("pitch_accuracy") or ()
     report = FitReport(
         logs=logs,
@@ -323,12 +423,20 @@ def fit_corpus(
         notes=train_chunks.notes,
         notes_per_second=train_chunks.notes * len(val_loss) / seconds,
         replicas=int(chosen.num_replicas_in_sync),
+        schedule=plan,
     )
     history = History(
         loss=logs["loss"],
         accuracy=tuple(accuracy),
         seconds=seconds,
         stopped_early=len(val_loss) < total,
+        kept_epoch=best + 1,
+        keep="best",
+        last={
+            "epoch": len(val_loss),
+            "loss": logs["loss"][-1],
+            **({"accuracy": accuracy[-1]} if accuracy else {}),
+        },
     )
     bundle = Bundle(
         model=model,

@@ -6,13 +6,14 @@ experiment: :func:`train_preset` returns a :class:`Bundle`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.data.windows import make_windows
 from nabi_music.errors import InputError
 from nabi_music.models.builders import build_model
 from nabi_music.models.bundle import Bundle, library_versions, training_meta
+from nabi_music.models.history import History
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
 from nabi_music.training.loop import Progress, train_model
@@ -31,9 +32,20 @@ def train_preset(
     vocabulary: Vocabulary | None = None,
     seed: int = DEFAULT_SEED,
     until_perfect: bool = False,
+    keep: str = "best",
     progress: Progress | None = None,
+    score_last: Callable[[Bundle], dict[str, float]] | None = None,
 ) -> Bundle:
-    """Train one preset on ``melodies`` (``config.epochs`` at most) and bundle the result."""
+    """Train one preset on ``melodies`` (``config.epochs`` at most) and bundle the result.
+
+    The bundle holds the weights of the best epoch (``keep="best"``: the
+    highest one-step accuracy on the first melody, ties broken by the lower
+    training loss) or of the last (``keep="last"``); its history records the
+    kept epoch and the last epoch's figures, with what ``score_last`` says of a
+    bundle of the last epoch's weights
+    (:func:`nabi_music.prediction.tutorial.last_epoch_scorer`: the full-song
+    accuracy).
+    """
     if not melodies:
         raise InputError("no melody to train on")
     vocabulary = vocabulary or Vocabulary.from_melodies(melodies)
@@ -43,6 +55,12 @@ def train_preset(
     )
     table = feature_table(vocabulary, config.encoding)
     model = build_model(config, len(vocabulary), seed)
+
+    def last_figures() -> dict[str, float]:
+        if score_last is None:
+            return {}
+        return score_last(Bundle(model, vocabulary, config, seed, History((), ())))
+
     history = train_model(
         model,
         config,
@@ -51,7 +69,9 @@ def train_preset(
         epochs=config.epochs,
         seed=seed,
         until_perfect=until_perfect,
+        keep=keep,
         progress=progress,
+        score_last=last_figures,
     )
     return Bundle(
         model=model,

@@ -10,7 +10,9 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Sequence
@@ -41,9 +43,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+class Terminated(BaseException):
+    """The process was asked to stop (SIGTERM), as ``timeout``, CI runners and process
+    managers ask: raised so that every ``finally`` runs (LilyPond's process group is
+    stopped, temporary files go) before ``nabi`` exits."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    in_main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
+    try:
+        return _run(args)
+    finally:
+        if in_main:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(args: argparse.Namespace) -> int:
     with warnings.catch_warnings():
         warnings.simplefilter("always", NabiWarning)
         warnings.showwarning = show_warning
@@ -57,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         except KeyboardInterrupt:
             err("interrupted")
             return 130
+        except Terminated:
+            err("terminated")
+            return 128 + signal.SIGTERM
         except Exception as error:  # an unexpected failure: one line unless --debug
             if args.debug:
                 traceback.print_exc()

@@ -37,8 +37,9 @@ def add_render_command(sub: Any) -> None:
     p.add_argument(
         "--trust",
         action="store_true",
-        help="render files with embedded Scheme code too (LilyPond runs it: only for "
-        "files you trust)",
+        help="engrave each file as it is written (LilyPond runs any Scheme it holds: only "
+        "for files you trust); by default nabi_music engraves its own writing of the "
+        "melody each file holds",
     )
     p.add_argument(
         "--timeout", type=float, default=120.0, help="seconds before LilyPond is stopped"

@@ -10,10 +10,12 @@ with a white margin. Titles in Hangul get the NanumGothic font
 (:mod:`nabi_music.media.fonts`) as a fallback after LilyPond's own serif font.
 
 Safety: LilyPond runs any Scheme code a ``.ly`` file embeds, and LilyPond 2.24
-removed its ``-dsafe`` mode. So unless the caller vouches for the files
-(``trusted=True``), every file is first checked by :func:`check_plain`: it
-must be plain LilyPond (no ``#(...)``/``$`` Scheme, no ``\\include`` ...).
-Every ``.ly`` that nabi_music writes is plain (its texts are escaped strings).
+removed its ``-dsafe`` mode; a filter over LilyPond's text loses to its lexer.
+So unless the caller vouches for the files (``trusted=True``), LilyPond never
+sees a file as it is: :func:`own_source` writes it again with nabi_music's
+own writer, from the recipe a file nabi_music wrote carries, or from the
+melody nabi_music reads in any other file. What LilyPond gets is notes and
+escaped strings only, staged in a private folder with no include path.
 """
 
 from __future__ import annotations
@@ -25,14 +27,16 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from nabi_music.errors import RenderError
+from nabi_music.errors import InputError, RenderError
 from nabi_music.fileio import atomic_write
 from nabi_music.media.fonts import HANGUL_FAMILY, hangul_font_files, has_hangul
+from nabi_music.readers import read
+from nabi_music.writers.lilypond import lilypond_source, source_from_recipe
 
 FORMATS = ("pdf", "png", "svg")
 DEFAULT_FORMATS = ("pdf", "png")
@@ -52,13 +56,6 @@ _PROBE_SOURCE = (
 )
 # Lines LilyPond prints about every font file without a table it looks for: noise.
 _NOISE = ("programming error: FT_Load_Sfnt_Table", "continuing, cross fingers")
-
-
-class UnsafeScoreError(RenderError):
-    """A ``.ly`` file holds code (Scheme) or commands that nabi_music does not run
-    unless the user vouches for the file."""
-
-    exit_code = 2
 
 
 @dataclass(frozen=True)
@@ -102,133 +99,40 @@ def lilypond_version() -> str:
         return "unknown"
 
 
-# --- the plain-LilyPond check -------------------------------------------------
+# --- what is rendered -----------------------------------------------------------
 
-_ALLOWED_CALLS = re.compile(
-    r"""\#\(\s*(?:
-        set-paper-size\s+"[A-Za-z0-9 ._-]*"(?:\s+'[a-z]+)? |
-        set-default-paper-size\s+"[A-Za-z0-9 ._-]*"(?:\s+'[a-z]+)? |
-        set-global-staff-size\s+[0-9]+(?:\.[0-9]+)?
-    )\s*\)""",
-    re.VERBOSE,
-)
-_IDENT = re.compile(r"[A-Za-z][A-Za-z0-9\-:]*")
-_NUMBER = re.compile(r"[-+]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)")
-_COMMAND = re.compile(r"\\[A-Za-z][A-Za-z\-]*")
-_REFUSED_COMMANDS = {
-    "\\include": "\\include pulls in a file that is not checked",
-    "\\bookOutputName": "\\bookOutputName can write output anywhere",
-    "\\bookOutputSuffix": "\\bookOutputSuffix can write output anywhere",
-    "\\verbatim-file": "\\verbatim-file copies any file into the score",
-    "\\epsfile": "\\epsfile reads any file",
-}
+MAX_LY_BYTES = 20_000_000
+"""The largest ``.ly`` file read for rendering."""
 
 
-def check_plain(text: str, source: str = "<text>") -> None:
-    """Raise :class:`UnsafeScoreError` unless ``text`` is plain LilyPond.
+def own_source(path: Path, text: str) -> tuple[str, list[str]]:
+    """The LilyPond text nabi_music renders for the file ``path`` holding ``text``, and
+    warnings about it: never ``text`` itself, but what nabi_music's writer makes.
 
-    Plain means: Scheme appears only as values that run nothing (``#t``,
-    ``##f``, ``#red``, ``#UP``, ``#-1.5``, ``#"text"``, ``#'symbol``,
-    ``#'(quoted list)``) and the calls ``#(set-paper-size "a4")``,
-    ``#(set-default-paper-size ...)`` and ``#(set-global-staff-size 20)``;
-    no ``$``, no ``#(...)`` otherwise, no ``#{``, and none of ``\\include``,
-    ``\\bookOutputName``, ``\\bookOutputSuffix``, ``\\verbatim-file``,
-    ``\\epsfile``. Comments and strings are skipped. The error names the line
-    and column of the first refused spot.
+    A file nabi_music wrote carries its recipe (the codes, metadata and options it
+    was written with, as JSON in a comment line): it is written again from that.
+    Any other ``.ly`` is read as a score (:func:`nabi_music.readers.read`, which runs
+    nothing) and its (first) melody written again. Either way LilyPond sees only
+    notes and escaped strings: no Scheme, no ``\\include``, no output paths.
     """
-    i, n = 0, len(text)
-
-    def refuse(at: int, what: str) -> UnsafeScoreError:
-        line = text.count("\n", 0, at) + 1
-        col = at - (text.rfind("\n", 0, at) + 1) + 1
-        return UnsafeScoreError(
-            f"{source}:{line}:{col}: refusing to render: {what}. LilyPond runs the Scheme "
-            "code a .ly file embeds and LilyPond 2.24 removed its safe mode, so nabi_music "
-            "renders only plain LilyPond; if you trust this file, render it with --trust"
+    regenerated = source_from_recipe(text, str(path))
+    if regenerated is not None:
+        notes = (
+            []
+            if regenerated == text
+            else ["changed since nabi_music wrote it: engraved from its recipe, as written then"]
         )
-
-    while i < n:
-        ch = text[i]
-        if ch == "%":
-            if text.startswith("%{", i):
-                end = text.find("%}", i + 2)
-                i = n if end < 0 else end + 2
-            else:
-                end = text.find("\n", i)
-                i = n if end < 0 else end + 1
-        elif ch == '"':
-            i = _skip_string(text, i)
-        elif ch == "$":
-            raise refuse(i, "'$' evaluates Scheme code")
-        elif ch == "\\":
-            m = _COMMAND.match(text, i)
-            if m is None:
-                i += 2
-                continue
-            if m.group() in _REFUSED_COMMANDS:
-                raise refuse(i, _REFUSED_COMMANDS[m.group()])
-            i = m.end()
-        elif ch == "#":
-            i = _skip_scheme_value(text, i, refuse)
-        else:
-            i += 1
-
-
-def _skip_string(text: str, i: int) -> int:
-    """Index just after the double-quoted string starting at ``text[i]``."""
-    j = i + 1
-    while j < len(text):
-        if text[j] == "\\":
-            j += 2
-        elif text[j] == '"':
-            return j + 1
-        else:
-            j += 1
-    return len(text)
-
-
-def _skip_scheme_value(text: str, i: int, refuse: Callable[[int, str], UnsafeScoreError]) -> int:
-    """Index after the harmless Scheme value at ``text[i] == '#'``, or raise."""
-    m = _ALLOWED_CALLS.match(text, i)
-    if m:
-        return m.end()
-    j = i + 1
-    if text.startswith("#", j):  # ##t ##f
-        if text[j + 1 : j + 2] in ("t", "f") and not _IDENT.match(text, j + 2):
-            return j + 2
-        raise refuse(i, "'##' is followed by something other than #t or #f")
-    nxt = text[j : j + 1]
-    if nxt == '"':
-        return _skip_string(text, j)
-    if nxt == "'":
-        k = j + 1
-        if text.startswith("(", k):
-            depth = 0
-            while k < len(text):
-                c = text[k]
-                if c == '"':
-                    k = _skip_string(text, k)
-                    continue
-                if c in ",`#$@":
-                    raise refuse(k, f"'{c}' inside a quoted Scheme list")
-                depth += c == "("
-                depth -= c == ")"
-                k += 1
-                if depth == 0:
-                    return k
-            raise refuse(i, "a quoted Scheme list is not closed")
-        m = _IDENT.match(text, k)
-        if m:
-            return m.end()
-        raise refuse(i, "a quote is not followed by a symbol or a list")
-    m = _NUMBER.match(text, j) or _IDENT.match(text, j)
-    if m:
-        return m.end()
-    if nxt == "(":
-        raise refuse(i, "'#(' runs Scheme code")
-    if nxt == "{":
-        raise refuse(i, "'#{' opens embedded Scheme")
-    raise refuse(i, f"'#{nxt}' is Scheme that is not a plain value")
+        return regenerated, notes
+    melodies = read(path)
+    if not melodies:
+        raise InputError(f"{path}: no melody to engrave")
+    notes = [
+        "not written by nabi_music: engraved from the melody nabi_music reads in it "
+        "(render it as it is with --trust, if you trust it)"
+    ]
+    if len(melodies) > 1:
+        notes.append(f"holds {len(melodies)} melodies: engraved the first")
+    return lilypond_source(melodies[0]), notes
 
 
 # --- rendering ------------------------------------------------------------------
@@ -253,7 +157,8 @@ def render_files(
     file that ``\\include``\\ s a relative path finds it through LilyPond's
     include path (its own folder).
 
-    Unless ``trusted``, every file must pass :func:`check_plain` first.
+    Unless ``trusted``, LilyPond never sees a file's own text, only what
+    nabi_music's writer makes of it (:func:`own_source`), and no include path.
     Raises :class:`RenderError` with LilyPond's own ``error:`` lines when a
     file fails (then no output of this call is written), and when LilyPond
     runs longer than ``timeout`` seconds in all.
@@ -278,13 +183,17 @@ def render_files(
     for src in sources:
         if not src.is_file():
             raise RenderError(f"no LilyPond file at {src}")
+        if src.stat().st_size > MAX_LY_BYTES:
+            raise InputError(f"{src}: over {MAX_LY_BYTES:,} bytes; not rendered")
         try:
             texts.append(src.read_text(encoding="utf-8"))
         except (OSError, UnicodeDecodeError) as err:
             raise RenderError(f"cannot read {src}: {err}") from err
+    per_file: list[list[str]] = [[] for _ in sources]
     if not trusted:
-        for src, text in zip(sources, texts, strict=True):
-            check_plain(text, str(src))
+        owned = [own_source(src, text) for src, text in zip(sources, texts, strict=True)]
+        texts = [text for text, _ in owned]
+        per_file = [notes for _, notes in owned]
     exe = lilypond_executable()
     fonts = hangul_font_files()
     notes: list[str] = []
@@ -306,16 +215,16 @@ def render_files(
             names.insert(0, _PROBE)
         jobs = max(1, min(jobs, len(names)))
         batches = [names[k::jobs] for k in range(jobs)]
-        include_dirs = list(dict.fromkeys(str(s.parent) for s in sources))
+        include_dirs = list(dict.fromkeys(str(s.parent) for s in sources)) if trusted else []
         logs = _run_batches(exe, work, batches, fmts, include_dirs, resolution, timeout)
         renames = {f"{name}.ly": str(src) for name, src in zip(staged, sources, strict=True)}
         _raise_on_errors(logs, renames)
         swap = "png" in fmts and _probe_swaps_red_and_blue(work / f"{_PROBE}.cropped.png")
         results = []
-        for name, src, out in zip(staged, sources, outs, strict=True):
+        for name, src, out, own in zip(staged, sources, outs, per_file, strict=True):
             made = _collect(work, name, src.stem, fmts, out, swap, resolution)
             warnings = _warnings_about(logs, f"{name}.ly", str(src))
-            results.append(Rendered(src, tuple(made), tuple(notes + warnings)))
+            results.append(Rendered(src, tuple(made), tuple(notes + own + warnings)))
         return results
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -344,8 +253,9 @@ def compile_ly(
 ) -> list[Path]:
     """Engrave ``ly_path`` and return the files made (see :func:`render_files`).
 
-    ``safe=True`` refuses a file that is not plain LilyPond (:func:`check_plain`):
-    LilyPond 2.24 removed its own ``-dsafe`` mode, so that check is the safe mode.
+    ``safe=True`` engraves what nabi_music's writer makes of the file
+    (:func:`own_source`), never the file's own text: LilyPond 2.24 removed its
+    own ``-dsafe`` mode, so this is the safe mode.
     """
     made = render_file(ly_path, formats, out_dir=out_dir, timeout=timeout, trusted=not safe)
     return list(made.files)

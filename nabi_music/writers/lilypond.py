@@ -5,23 +5,36 @@ The notes are written in ``\\fixed c'`` mode, where every note code of
 from outside (titles, expected codes) goes into the file only as a LilyPond
 double-quoted string with ``\\`` and ``"`` escaped and no line breaks, so no
 title can smuggle Scheme code (``#(...)``) into the file.
+
+Every file also carries its *recipe*: one comment line holding, as JSON, the
+melody's codes and metadata and the options it was written with. LilyPond
+ignores it; :func:`source_from_recipe` writes the file again from it, so that
+``nabi render`` engraves only text this writer made, never the text of a file
+as it was received (see :mod:`nabi_music.render`).
 """
 
 from __future__ import annotations
 
+import json
+import math
 import os
 from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write
 from nabi_music.music.keys import parse_key
 from nabi_music.music.metre import parse_time_signature
-from nabi_music.music.notes import Melody, Note, format_code
+from nabi_music.music.notes import Melody, Note, format_code, parse_code
 from nabi_music.music.ties import continues_tie, dangling_tie
 
 LILYPOND_VERSION = "2.24.0"
+RECIPE_PREFIX = "% nabi_music recipe: "
+"""Starts the comment line that holds a file's recipe (JSON, ASCII, one line)."""
+MAX_RECIPE_BYTES = 4_000_000
+"""The longest recipe line read back (a melody of 100,000 notes fits)."""
 VOICE = "melody"
 PRIMER_TEXT = "primer"
 
@@ -136,8 +149,24 @@ def lilypond_source(
         if not n.is_rest and not continues_tie(notes, i)
     ]
 
+    recipe = {
+        "codes": melody.codes,
+        "title": melody.title,
+        "key": melody.key,
+        "time_signature": melody.time_signature,
+        "tempo": melody.tempo,
+        "options": {
+            "wrong": sorted(wrong.items()),
+            "title": title,
+            "subtitle": subtitle,
+            "subsubtitle": subsubtitle,
+            "primer": primer,
+            "lyrics": lyrics,
+        },
+    }
     parts = [
         f'\\version "{LILYPOND_VERSION}"',
+        RECIPE_PREFIX + json.dumps(recipe, ensure_ascii=True, separators=(",", ":")),
         "",
         _DEFINITIONS,
         "",
@@ -159,6 +188,87 @@ def lilypond_source(
         staff.append(f'    \\new Lyrics \\lyricsto "{VOICE}" \\codes')
     parts += ["\\score {", "  <<", *staff, "  >>", "  \\layout { }", "}", ""]
     return "\n".join(parts)
+
+
+def source_from_recipe(text: str, where: str) -> str | None:
+    """The LilyPond text this writer makes from the recipe line in ``text`` (None when
+    there is none). Every field is checked before use: a bad recipe is an InputError
+    naming ``where`` and the line."""
+    lines = enumerate(text.split("\n"), start=1)
+    found = next(((n, line) for n, line in lines if line.startswith(RECIPE_PREFIX)), None)
+    if found is None:
+        return None
+    number, line = found
+    place = f"{where}: line {number}"
+    if len(line) > MAX_RECIPE_BYTES:
+        raise InputError(f"{place}: the nabi_music recipe is over {MAX_RECIPE_BYTES} bytes")
+    try:
+        recipe = json.loads(line[len(RECIPE_PREFIX) :])
+    except (ValueError, RecursionError) as err:
+        raise InputError(f"{place}: the nabi_music recipe is not JSON ({err})") from None
+
+    if not isinstance(recipe, dict):
+        raise InputError(f"{place}: the nabi_music recipe is not a JSON object")
+
+    def field(data: dict, name: str, kinds: tuple[type, ...], default: object = None) -> Any:
+        value = data.get(name, default)
+        if value is None:
+            return None
+        if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+            expected = " or ".join(k.__name__ for k in kinds)
+            raise InputError(
+                f"{place}: recipe field {name!r} must be {expected}, got {_short(value)}"
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise InputError(f"{place}: recipe field {name!r} must be finite, got {value}")
+        return value
+
+    options = field(recipe, "options", (dict,), {}) or {}
+    codes = field(recipe, "codes", (list,))
+    if not codes or not all(isinstance(c, str) for c in codes):
+        raise InputError(f"{place}: the nabi_music recipe holds no list of note codes")
+    wrong = field(options, "wrong", (list,), [])
+    pairs = {}
+    for item in wrong or []:
+        if not (
+            isinstance(item, list)
+            and len(item) == 2
+            and isinstance(item[0], int)
+            and not isinstance(item[0], bool)
+            and isinstance(item[1], str)
+        ):
+            raise InputError(
+                f"{place}: recipe field 'wrong' holds {_short(item)}; expected [index, code]"
+            )
+        pairs[item[0]] = item[1]
+    try:
+        melody = Melody(
+            notes=tuple(parse_code(code, source=where) for code in codes),
+            title=field(recipe, "title", (str,)),
+            key=field(recipe, "key", (str,)),
+            time_signature=field(recipe, "time_signature", (str,)),
+            tempo=field(recipe, "tempo", (int, float)),
+            source=where,
+        )
+        return lilypond_source(
+            melody,
+            wrong=pairs,
+            title=field(options, "title", (str,)),
+            subtitle=field(options, "subtitle", (str,)),
+            subsubtitle=field(options, "subsubtitle", (str,)),
+            primer=field(options, "primer", (int,), 0),
+            lyrics=field(options, "lyrics", (bool,), True),
+        )
+    except InputError as err:
+        if str(err).startswith(where):
+            raise
+        raise InputError(f"{place}: recipe: {err}") from None
+
+
+def _short(value: object, limit: int = 60) -> str:
+    """``repr(value)`` (control characters escaped) cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def write_lilypond(

@@ -1,4 +1,5 @@
 \version "2.24.0"
+% nabi_music recipe: {"codes":["g8","e8","e4","f8","d8","d4","c8","d8","e8","f8","g8","g8","g4","g8","e8","e8","e8","f8","d8","d4","c8","e8","g8","g8","e8","e8","e4","d8","d8","d8","d8","d8","e8","f4","e8","e8","e8","e8","e8","f8","g4","g8","e8","e4","f8","d8","d4","c8","e8","g8","g8","e8","e8","e4"],"title":"\ub098\ube44\uc57c","key":"C major","time_signature":"2/4","tempo":100,"options":{"wrong":[[5,"d8"],[7,"e4"]],"title":null,"subtitle":"stateful-lstm \u2014 one-step prediction","subsubtitle":"2 of 50 wrong \u2014 96%","primer":4,"lyrics":true}}
 
 nabiWrong = {
   \once \override NoteHead.color = #red

@@ -271,27 +271,11 @@ def _short(value: object, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def write_lilypond(
-    melody: Melody,
-    path: str | os.PathLike[str],
-    *,
-    wrong: Mapping[int, str] | None = None,
-    title: str | None = None,
-    subtitle: str | None = None,
-    subsubtitle: str | None = None,
-    primer: int = 0,
-    lyrics: bool = True,
-) -> Path:
-    """Write :func:`lilypond_source` of ``melody`` to ``path`` (UTF-8, atomically)."""
-    text = lilypond_source(
-        melody,
-        wrong=wrong,
-        title=title,
-        subtitle=subtitle,
-        subsubtitle=subsubtitle,
-        primer=primer,
-        lyrics=lyrics,
-    )
+def write_lilypond(melody: Melody, path: str | os.PathLike[str], **options: Any) -> Path:
+    """Write :func:`lilypond_source` of ``melody`` with ``options`` (``wrong``,
+    ``title``, ``subtitle``, ``subsubtitle``, ``primer``, ``lyrics``) to ``path``
+    (UTF-8, atomically)."""
+    text = lilypond_source(melody, **options)
     with atomic_write(path) as tmp:
         tmp.write_text(text, encoding="utf-8")
     return Path(path)

@@ -284,7 +284,8 @@ class FitReport:
         }
 
 
-def _settle_callback() -> type:
+def settle_callback(settling: Settling) -> Any:
+    """A Keras callback applying ``settling`` to ``fit``."""
     keras = backend.keras()
 
     class Settle(keras.callbacks.Callback):
@@ -312,11 +313,7 @@ def _settle_callback() -> type:
             if self.best_weights is not None:
                 self.model.set_weights(self.best_weights)
 
-    return Settle
-
-
-def _Settle(settling: Settling) -> Any:
-    return _settle_callback()(settling)
+    return Settle(settling)
 
 
 def fit_corpus(
@@ -392,7 +389,7 @@ def fit_corpus(
             progress=progress,
         )
     else:
-        callbacks: list[Any] = [_Settle(settling)]
+        callbacks: list[Any] = [settle_callback(settling)]
         if progress is not None:
 
             class _Progress(keras.callbacks.Callback):

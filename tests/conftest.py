@@ -14,19 +14,6 @@ from helpers import NABIYA, NABIYA_LY, ROOT
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 
-SHARED_FIXTURE_GROUPS = {"test_pages_report": "small_song", "test_pages_browser": "small_song"}
-"""Modules whose tests share a session fixture: one worker runs them all."""
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Group each module's tests on one pytest-xdist worker (``--dist loadgroup``), so a
-    module- or session-scoped fixture that trains or renders is made once, not per worker."""
-    for item in items:
-        module = item.module.__name__.rpartition(".")[2] if item.module else item.nodeid
-        item.add_marker(pytest.mark.xdist_group(SHARED_FIXTURE_GROUPS.get(module, module)))
-
-
 @pytest.fixture
 def nabiya_codes() -> list[str]:
     return list(NABIYA)

@@ -7,7 +7,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from nabi_music.errors import NabiWarning
+from nabi_music.errors import NabiError, NabiWarning
 from nabi_music.readers import read
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,17 @@ DATA = ROOT / "tests" / "data"
 """The tiny named fixtures."""
 
 NABIYA_TEXT = " ".join(NABIYA)
+
+
+def assert_reads_or_refuses(path: Path) -> None:
+    """Any input either reads into melodies that all have notes, or raises a NabiError
+    that names the file: never another exception."""
+    try:
+        melodies = read_quietly(path)
+    except NabiError as err:
+        assert str(path) in str(err)
+    else:
+        assert melodies and all(m.notes for m in melodies)
 
 
 def read_quietly(path: str | Path) -> list:

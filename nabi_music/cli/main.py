@@ -23,6 +23,7 @@ from nabi_music.cli.generate import add_generate_command
 from nabi_music.cli.scores import add_inspect_command, add_render_command
 from nabi_music.cli.tutorial import add_predict_command, add_song_command, add_train_command
 from nabi_music.errors import NabiError, NabiWarning
+from nabi_music.readers import limits
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -40,6 +41,15 @@ def build_parser() -> argparse.ArgumentParser:
     add_song_command(sub)
     add_render_command(sub)
     add_generate_command(sub)
+    for command in sub.choices.values():
+        command.add_argument(
+            "--limit",
+            action="append",
+            default=[],
+            metavar="NAME=N",
+            help="raise a limit on what a score may ask (repeatable; "
+            f"{', '.join(f'{n}={getattr(limits.Limits(), n)}' for n in limits.NAMES)})",
+        )
     return parser
 
 
@@ -70,7 +80,8 @@ def _run(args: argparse.Namespace) -> int:
         warnings.simplefilter("always", NabiWarning)
         warnings.showwarning = show_warning
         try:
-            return int(args.func(args))
+            with limits.raised(**dict(limits.parse_limit(t) for t in args.limit)):
+                return int(args.func(args))
         except NabiError as error:
             if args.debug:
                 traceback.print_exc()

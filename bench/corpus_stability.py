@@ -69,7 +69,9 @@ def read_songs(spec: str) -> list:
     return [read(p)[0] for p in paths]  # the first part: the soprano
 
 
-def one_run(songs_file: str, split_seed: int, seed: int, preset_name: str, schedule: dict) -> dict:
+def one_run(
+    songs_file: str, split_seed: int, seed: int, preset_name: str, schedule: dict, changes: dict
+) -> dict:
     """Train and score one model (in this process) on the pickled songs; its figures."""
     from nabi_music.data.corpus import split_songs
     from nabi_music.evaluation.crossval import CorpusOptions, run_split
@@ -79,7 +81,7 @@ def one_run(songs_file: str, split_seed: int, seed: int, preset_name: str, sched
     with open(songs_file, "rb") as f:
         songs = pickle.load(f)
     split, options = split_songs(len(songs), split_seed), CorpusOptions()
-    config = preset(preset_name)
+    config = preset(preset_name).with_options(**changes)
     plan = fit.Schedule(**{**fit.schedule_of(config).to_dict(), **schedule})
     result = run_split(songs, split, config, options, seed=seed, schedule=plan)
     logs = result.report.logs
@@ -116,13 +118,22 @@ def ngrams(songs: list, split) -> list[dict]:
     return out
 
 
-def spawn(songs_file: str, split_seed: int, seed: int, isa: str, preset_name: str, schedule: dict):
+def spawn(
+    songs_file: str,
+    split_seed: int,
+    seed: int,
+    isa: str,
+    preset_name: str,
+    schedule: dict,
+    changes: dict,
+):
     """:func:`one_run` in a new process, under the oneDNN instruction-set ceiling ``isa``."""
     env = {k: v for k, v in os.environ.items() if k != "ONEDNN_MAX_CPU_ISA"}
     if ISA[isa]:
         env["ONEDNN_MAX_CPU_ISA"] = ISA[isa]
     args = [sys.executable, __file__, "--one", songs_file, "--split-seed", str(split_seed)]
     args += ["--seeds", str(seed), "--preset", preset_name, "--schedule", json.dumps(schedule)]
+    args += ["--config", json.dumps(changes)]
     done = subprocess.run(args, env=env, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"run of seed {seed} under {isa} failed:\n{done.stderr[-3000:]}")
@@ -141,13 +152,17 @@ def main() -> int:
     parser.add_argument(
         "--schedule", default="{}", help='JSON changes to the schedule, e.g. {"falls": 2}'
     )
+    parser.add_argument(
+        "--config", default="{}", help='JSON changes to the preset, e.g. {"members": 1}'
+    )
     parser.add_argument("--json", help="write the figures as JSON")
     parser.add_argument("--one", metavar="SONGS", help=argparse.SUPPRESS)  # a worker's run
     args = parser.parse_args()
     seeds = [int(s) for s in args.seeds.split(",")]
-    schedule = json.loads(args.schedule)
+    schedule, changes = json.loads(args.schedule), json.loads(args.config)
     if args.one:
-        print(json.dumps(one_run(args.one, args.split_seed, seeds[0], args.preset, schedule)))
+        run = one_run(args.one, args.split_seed, seeds[0], args.preset, schedule, changes)
+        print(json.dumps(run))
         return 0
     isas = args.isa.split(",")
     if unknown := [i for i in isas if i not in ISA]:
@@ -177,7 +192,7 @@ def main() -> int:
         for seed in seeds:
             for isa in isas:
                 start = time.perf_counter()
-                r = spawn(songs_file, args.split_seed, seed, isa, args.preset, schedule)
+                r = spawn(songs_file, args.split_seed, seed, isa, args.preset, schedule, changes)
                 r.update(seed=seed, isa=isa, wall=time.perf_counter() - start)
                 runs.append(r)
                 print(

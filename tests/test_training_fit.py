@@ -13,6 +13,7 @@ from nabi_music.data.corpus import read_corpus, split_songs, take
 from nabi_music.data.encoding import Factors, Vocabulary
 from nabi_music.errors import InputError
 from nabi_music.evaluation.crossval import CorpusOptions, prepare, run_split, score_network
+from nabi_music.models.builders import build_corpus_model
 from nabi_music.models.bundle import load_bundle, save_bundle
 from nabi_music.models.presets import preset
 from nabi_music.training.fit import (
@@ -139,6 +140,49 @@ def test_corpus_lstm_learns_keeps_the_best_epoch_and_reloads(kinder, tmp_path):
     keras_probs = np.asarray(again.model(x))
     got = np.exp(logits - logits.max(1, keepdims=True))
     np.testing.assert_allclose(got / got.sum(1, keepdims=True), keras_probs, atol=1e-5)
+
+
+def test_an_ensemble_trains_its_members_side_by_side_and_averages_their_distributions(
+    kinder, tmp_path
+):
+    split = split_songs(len(kinder), seed=1)
+    vocabulary = Vocabulary.from_melodies(kinder)
+    factors = Factors.of(vocabulary)
+    for name in ("corpus-lstm", "corpus-lstm-2heads"):
+        config = small(name, epochs=2, members=3)
+        bundle, report = fit_corpus(
+            take(kinder, split.train),
+            take(kinder, split.validation),
+            config,
+            vocabulary=vocabulary,
+            seed=2,
+        )
+        logs = report.logs
+        heads = ("output",) if config.heads == "joint" else ("pitch", "duration")
+        members = [
+            sum(np.array(logs[f"val_{p}{h}_loss"]) for h in heads) for p in ("", "m2_", "m3_")
+        ]
+        np.testing.assert_allclose(logs["val_loss"], np.mean(members, axis=0), rtol=1e-4)
+        assert len({m[-1] for m in members}) == 3  # three different networks
+        again = load_bundle(save_bundle(bundle, tmp_path / f"{name}.nabi"))
+        assert again.config.members == 3
+        x = again.table[np.random.default_rng(0).integers(0, len(vocabulary), (5, 12))]
+        log_probs, _ = again.runner()(x)
+        outs = [np.asarray(o) for o in again.model(x)]
+        if config.heads == "two":
+            outs = [
+                p[:, factors.pitch_of] * d[:, factors.duration_of]
+                for p, d in zip(outs[::2], outs[1::2], strict=True)
+            ]
+        np.testing.assert_allclose(np.exp(log_probs), np.mean(outs, axis=0), atol=1e-6)
+    # the first member starts from the weights of a one-network model of the same seed
+    single = build_corpus_model(small("corpus-lstm"), len(vocabulary), seed=2)
+    trio = build_corpus_model(small("corpus-lstm", members=3), len(vocabulary), seed=2)
+    first = {w.path: np.asarray(w) for w in single.weights}
+    shared = [w for w in trio.weights if w.path in first]
+    assert len(shared) == len(first) and len(trio.weights) == 3 * len(first)
+    for w in shared:
+        np.testing.assert_array_equal(np.asarray(w), first[w.path])
 
 
 @pytest.mark.slow

@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from nabi_music import backend
-from nabi_music.models.presets import ModelConfig
+from nabi_music.models.presets import ModelConfig, member_prefix
 
 LAYER_NAMES = ("hidden_1", "hidden_2", "lstm", "output")
 
@@ -76,7 +76,10 @@ def build_corpus_model(
 
     Layer names (the NumPy runner reads the weights by name): ``embedding``,
     ``rnn_1`` .. ``rnn_K``, and ``output`` (joint) or ``pitch`` and ``duration``
-    (two heads; the model then returns ``[pitch_probs, duration_probs]``). The
+    (two heads; the model then returns ``[pitch_probs, duration_probs]``). With
+    ``config.members`` above 1 the model holds that many such networks side by
+    side on the same input, the layers of member m named with the prefix ``mM_``
+    (none for the first), and returns every member's heads in one list. The
     embedding has ``n_classes + 1`` rows: the last is the start symbol. Dropout
     layers draw from seeded generators.
 
@@ -86,45 +89,67 @@ def build_corpus_model(
     trains on every note it holds; its weights load into the window model.
     """
     keras = backend.keras()
-
-    def rng(k: int) -> int:
-        return seed * 64 + k
-
+    if config.heads == "two" and n_heads is None:
+        raise ValueError("a two-head model needs n_heads = (pitches, durations)")
     x_in = keras.Input((config.window, config.n_features), name="window")
+    outputs = []
+    for member in range(1, config.members + 1):
+        outputs += _corpus_member(config, n_classes, seed, member, n_heads, sequences, x_in)
+    if len(outputs) == 1:
+        return keras.Model(x_in, outputs[0], name=config.preset)
+    return keras.Model(x_in, outputs, name=config.preset)
+
+
+def _corpus_member(
+    config: ModelConfig,
+    n_classes: int,
+    seed: int,
+    member: int,
+    n_heads: tuple[int, int] | None,
+    sequences: bool,
+    x_in: Any,
+) -> list[Any]:
+    """One network of a corpus model on the input ``x_in``: its head outputs."""
+    keras = backend.keras()
+    prefix = member_prefix(member)
+
+    def rng(k: int) -> int:  # the first member's seeds are those of a one-network model
+        return seed * 64 + k + 1_000_003 * (member - 1)
+
     x = x_in
     if config.encoding == "embedding":
-        x = keras.layers.Reshape((config.window,), name="indices")(x)
+        x = keras.layers.Reshape((config.window,), name=f"{prefix}indices")(x)
         x = keras.layers.Embedding(
             n_classes + 1,
             config.embedding,
             embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=rng(1)),
-            name="embedding",
+            name=f"{prefix}embedding",
         )(x)
     cell = keras.layers.LSTM if config.architecture == "lstm" else keras.layers.GRU
     for k in range(1, config.layers + 1):
         if config.dropout:
-            x = keras.layers.Dropout(config.dropout, seed=rng(10 + 3 * k), name=f"dropout_{k}")(x)
+            x = keras.layers.Dropout(
+                config.dropout, seed=rng(10 + 3 * k), name=f"{prefix}dropout_{k}"
+            )(x)
         x = cell(
             config.units,
             return_sequences=sequences or k < config.layers,
             kernel_initializer=keras.initializers.GlorotUniform(seed=rng(8 + 3 * k)),
             recurrent_initializer=keras.initializers.Orthogonal(seed=rng(9 + 3 * k)),
-            name=f"rnn_{k}",
+            name=f"{prefix}rnn_{k}",
         )(x)
     if config.dropout:
-        x = keras.layers.Dropout(config.dropout, seed=rng(4), name="dropout_out")(x)
+        x = keras.layers.Dropout(config.dropout, seed=rng(4), name=f"{prefix}dropout_out")(x)
 
-    def head(size: int, name: str, k: int) -> keras.KerasTensor:
+    def head(size: int, name: str, k: int) -> Any:
         return keras.layers.Dense(
             size,
             activation="softmax",
             kernel_initializer=keras.initializers.GlorotUniform(seed=rng(k)),
-            name=name,
+            name=f"{prefix}{name}",
         )(x)
 
     if config.heads == "joint":
-        return keras.Model(x_in, head(n_classes, "output", 2), name=config.preset)
-    if n_heads is None:
-        raise ValueError("a two-head model needs n_heads = (pitches, durations)")
-    outputs = [head(n_heads[0], "pitch", 2), head(n_heads[1], "duration", 3)]
-    return keras.Model(x_in, outputs, name=config.preset)
+        return [head(n_classes, "output", 2)]
+    assert n_heads is not None
+    return [head(n_heads[0], "pitch", 2), head(n_heads[1], "duration", 3)]

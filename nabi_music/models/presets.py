@@ -33,7 +33,10 @@ class ModelConfig:
     each recurrent layer, ``heads``: ``joint`` (one softmax over the vocabulary)
     or ``two`` (one softmax over the pitches, one over the durations), and
     ``patience``: epochs without a better validation loss before training stops
-    (0: never stop early). They train with Keras ``fit`` (:mod:`nabi_music.training.fit`).
+    (0: never stop early), and ``members``: networks of this shape trained side by
+    side from different initial weights, whose predicted distributions are
+    averaged (an ensemble: the figures depend less on the seed and the CPU's
+    rounding). They train with Keras ``fit`` (:mod:`nabi_music.training.fit`).
     """
 
     preset: str
@@ -51,6 +54,7 @@ class ModelConfig:
     dropout: float = 0.0
     heads: str = "joint"
     patience: int = 0
+    members: int = 1
 
     def __post_init__(self) -> None:
         if self.architecture not in ARCHITECTURES:
@@ -69,7 +73,9 @@ class ModelConfig:
             raise InputError("layers must be at least 1 and patience at least 0")
         if self.stateful and (self.architecture != "lstm" or self.batch_size != 1):
             raise InputError("a stateful model is an LSTM trained one window at a time")
-        for name in ("units", "window", "epochs", "batch_size"):
+        if self.members > 1 and not self.corpus:
+            raise InputError("members (an ensemble) are for the corpus presets")
+        for name in ("units", "window", "epochs", "batch_size", "members"):
             if getattr(self, name) < 1:
                 raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
 
@@ -107,6 +113,11 @@ class ModelConfig:
         if unknown:
             raise InputError(f"unknown model config keys: {', '.join(sorted(unknown))}")
         return cls(**data)
+
+
+def member_prefix(member: int) -> str:
+    """The prefix of an ensemble member's layer names: none for the first, ``m2_`` ..."""
+    return "" if member == 1 else f"m{member}_"
 
 
 PRESETS: dict[str, ModelConfig] = {

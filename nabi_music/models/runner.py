@@ -23,7 +23,7 @@ from typing import Any
 import numpy as np
 
 from nabi_music.data.encoding import Factors, Vocabulary
-from nabi_music.models.presets import ModelConfig
+from nabi_music.models.presets import ModelConfig, member_prefix
 
 State = tuple[np.ndarray, ...]
 
@@ -102,20 +102,31 @@ class Runner:
         return hidden @ kernel + bias, state
 
     def _corpus_logits(self, x: np.ndarray) -> np.ndarray:
+        """Log-probabilities; an ensemble's are those of its members' mean distribution."""
+        members = [
+            self._member_log_probs(x, member_prefix(m)) for m in range(1, self.config.members + 1)
+        ]
+        if len(members) == 1:
+            return members[0]
+        stacked = np.stack(members)
+        top = stacked.max(axis=0)
+        return top + np.log(np.exp(stacked - top).mean(axis=0))
+
+    def _member_log_probs(self, x: np.ndarray, prefix: str) -> np.ndarray:
         if self.config.encoding == "embedding":
-            (table,) = self.weights["embedding"]
+            (table,) = self.weights[f"{prefix}embedding"]
             x = table[np.rint(x[..., 0]).astype(np.int64)]
         for k in range(1, self.config.layers + 1):
-            weights = self.weights[f"rnn_{k}"]
+            weights = self.weights[f"{prefix}rnn_{k}"]
             step = _lstm_sequence if self.config.architecture == "lstm" else _gru_sequence
             x = step(x, *weights)
         hidden = x[:, -1]
         if self.config.heads == "joint":
-            kernel, bias = self.weights["output"]
-            return hidden @ kernel + bias
+            kernel, bias = self.weights[f"{prefix}output"]
+            return _log_softmax(hidden @ kernel + bias)
         assert self.factors is not None
-        kp, bp = self.weights["pitch"]
-        kd, bd = self.weights["duration"]
+        kp, bp = self.weights[f"{prefix}pitch"]
+        kd, bd = self.weights[f"{prefix}duration"]
         pitch = _log_softmax(hidden @ kp + bp)
         duration = _log_softmax(hidden @ kd + bd)
         return pitch[:, self.factors.pitch_of] + duration[:, self.factors.duration_of]

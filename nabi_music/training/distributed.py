@@ -36,15 +36,16 @@ def fit_distributed(
     *,
     epochs: int,
     settling: Any,
-    two_heads: bool = False,
+    members: int = 1,
     progress: Callable[[int, int, dict[str, float]], None] | None = None,
 ) -> dict[str, tuple[float, ...]]:
     """Train ``model`` (built and compiled in ``strategy.scope()``) on the ``train``
     batches ``(features, targets, weights)`` of the global batch size, the learning
     rate and the stop decided by ``settling`` (a :class:`nabi_music.training.fit.Settling`)
     on the ``validation`` loss. Returns every epoch's ``loss``, ``accuracy``,
-    ``val_loss``, ``val_accuracy`` (accuracy of the pitch head for a two-head model)
-    and ``learning_rate``; the model is left with the best epoch's weights."""
+    ``val_loss``, ``val_accuracy`` (of the first head: the pitch head of a two-head
+    model, the first member's of an ensemble, whose loss is the mean of its
+    ``members``') and ``learning_rate``; the model is left with the best epoch's weights."""
     keras = backend.keras()
     tf = backend.tensorflow()
 
@@ -53,12 +54,12 @@ def fit_distributed(
         optimizer.build(model.trainable_variables)
 
     def heads(value: Any) -> list[Any]:
-        return list(value) if two_heads else [value]
+        return list(value) if isinstance(value, (list, tuple)) else [value]
 
     def sums(x: Any, y: Any, w: Any, training: bool) -> tuple[Any, Any, Any]:
         """This replica's weighted cross-entropy sum, weight sum and weighted hits."""
         probs, targets, weights = heads(model(x, training=training)), heads(y), heads(w)
-        loss = tf.add_n(
+        loss = (1.0 / members) * tf.add_n(
             [
                 tf.reduce_sum(
                     keras.losses.sparse_categorical_crossentropy(t, p) * tf.cast(c, p.dtype)

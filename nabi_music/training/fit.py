@@ -130,13 +130,15 @@ def make_dataset(
     *,
     shuffle_seed: int | None = None,
     factors: Factors | None = None,
+    members: int = 1,
 ) -> Any:
     """A ``tf.data`` pipeline of ``(features, targets, weights)`` batches.
 
     The features are looked up once, in NumPy (a few bytes a note), so that the
     pipeline only shuffles, batches and prefetches while the model trains. With
     ``factors`` the targets and weights are ``(pitch, duration)`` pairs for a
-    two-head model. ``shuffle_seed`` shuffles the whole set anew each epoch.
+    two-head model, and ``members`` copies of them for an ensemble (one per
+    member's heads). ``shuffle_seed`` shuffles the whole set anew each epoch.
     """
     tf = backend.tensorflow()
 
@@ -147,6 +149,10 @@ def make_dataset(
     else:
         targets = (factors.pitch_of[chunks.targets], factors.duration_of[chunks.targets])
         weights = (chunks.weights, chunks.weights)
+    if members > 1:
+        twice = factors is not None
+        targets = (*targets,) * members if twice else (targets,) * members
+        weights = (*weights,) * members if twice else (weights,) * members
     ds = tf.data.Dataset.from_tensor_slices((features, targets, weights))
     if shuffle_seed is not None:
         ds = ds.shuffle(len(chunks), seed=shuffle_seed, reshuffle_each_iteration=True)
@@ -183,11 +189,13 @@ def compile_model(model: Any, config: ModelConfig, jit_compile: bool | str = "au
         # the mean over the targets that count (weight 1), not over the padding too
         return keras.losses.SparseCategoricalCrossentropy(reduction="mean_with_sample_weight")
 
-    if config.heads == "two":
+    outputs = config.members * (2 if config.heads == "two" else 1)
+    if outputs > 1:  # the loss is the members' mean (of the sums of their heads' losses)
         model.compile(
             optimizer=optimizer,
-            loss=[loss(), loss()],
-            weighted_metrics=[["accuracy"], ["accuracy"]],
+            loss=[loss() for _ in range(outputs)],
+            loss_weights=[1.0 / config.members] * outputs,
+            weighted_metrics=[["accuracy"] for _ in range(outputs)],
             jit_compile=jit_compile,
         )
     else:
@@ -366,8 +374,11 @@ def fit_corpus(
         config.batch_size,
         shuffle_seed=seed,
         factors=factors,
+        members=config.members,
     )
-    val_ds = make_dataset(val_chunks, table, config.batch_size, factors=factors)
+    val_ds = make_dataset(
+        val_chunks, table, config.batch_size, factors=factors, members=config.members
+    )
 
     with chosen.scope():
         trainer = build_corpus_model(config, n_classes, seed, n_heads=n_heads, sequences=True)
@@ -385,7 +396,7 @@ def fit_corpus(
             chosen,
             epochs=total,
             settling=settling,
-            two_heads=factors is not None,
+            members=config.members,
             progress=progress,
         )
     else:
@@ -412,7 +423,9 @@ def fit_corpus(
     model.set_weights(trainer.get_weights())  # the best epoch's (restored by the schedule)
     val_loss = logs["val_loss"]
     best = settling.best_epoch - 1
-    accuracy = logs.get("accuracy") or logs.get("pitch_accuracy") or ()
+    # the first member's (pitch head's) accuracy
+    accuracy = logs.get("accuracy") or logs.get("output_accuracy") or logs.get("pitch_accuracy")
+    accuracy = accuracy or ()
     report = FitReport(
         logs=logs,
         best_epoch=best + 1,

@@ -12,14 +12,27 @@ from nabi_music.music.notes import Melody
 MAX_ERROR_DETAIL = 160
 
 
+_PLAIN_WORDS: tuple[tuple[type[BaseException], str], ...] = (
+    (EOFError, "the data ends early"),
+    (UnicodeDecodeError, "bytes that are not UTF-8 text"),
+    (OverflowError, "a number too large"),
+    (RecursionError, "nested too deeply"),
+    (MemoryError, "too large to hold in memory"),
+    (ZeroDivisionError, "a zero where a divisor was expected"),
+)
+
+
 def describe(err: BaseException) -> str:
-    """A third-party error as one short line: its type and the first line of its message."""
+    """A third-party error as a few plain words: the first line of its message (without
+    Python's exception names, which mean nothing to a musician), or what it means."""
+    for kind, words in _PLAIN_WORDS:
+        if isinstance(err, kind):
+            return words
     lines = str(err).strip().splitlines()
     text = lines[0].strip() if lines else ""
     if len(text) > MAX_ERROR_DETAIL:
         text = text[: MAX_ERROR_DETAIL - 3] + "..."
-    name = type(err).__name__
-    return f"{name}: {text}" if text else name
+    return text or "unreadable data"
 
 
 def read_text(path: Path, source: str) -> str:

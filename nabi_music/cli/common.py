@@ -1,13 +1,14 @@
-"""What every ``nabi`` command shares: one-line errors and warnings, the reading,
-training and media options, progress bars, and the media lines printed at the end."""
+"""What every ``nabi`` command shares: one-line errors and warnings (made printable by
+:mod:`nabi_music.cli.terminal`), the reading, training and media options and their
+checks, progress bars, and the media lines printed at the end."""
 
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
 from nabi_music.cli.progress import EpochBar
+from nabi_music.cli.terminal import Stop, err
 from nabi_music.data.encoding import VOCABULARIES
 from nabi_music.errors import InputError, NabiWarning
 from nabi_music.media.audio import instrument_program
@@ -15,10 +16,6 @@ from nabi_music.media.publish import MediaOptions, Published
 from nabi_music.music.notes import Melody
 from nabi_music.readers import read
 from nabi_music.training.loop import KEEPS
-
-
-def err(message: str) -> None:
-    print(f"nabi: {message}", file=sys.stderr)
 
 
 def show_warning(message: Any, category: type, *_: Any, **__: Any) -> None:
@@ -38,11 +35,14 @@ def read_one(path: str, args: argparse.Namespace | None = None) -> Melody:
     return melodies[0]
 
 
-def progress_bar(label: str) -> Any:
-    """``progress(done, total, loss, accuracy)`` for the training loop, with ``.close()``."""
+def progress_bar(label: str, stop: Stop | None = None) -> Any:
+    """``progress(done, total, loss, accuracy)`` for the training loop, with ``.close()``;
+    with ``stop``, it ends a training in a worker thread once SIGTERM is received."""
     bar = EpochBar(label)
 
     def update(done: int, total: int, loss: float, acc: float) -> None:
+        if stop is not None:
+            stop.check()
         bar.update(done, total, loss=f"{loss:.4f}", acc=f"{acc:.0%}")
         if done >= total:
             bar.close()

@@ -10,24 +10,32 @@ traceback.
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 import traceback
 import warnings
 from collections.abc import Sequence
+from typing import NoReturn
 
-from nabi_music.cli.common import err, show_warning
+from nabi_music.cli.common import show_warning
 from nabi_music.cli.corpus import add_evaluate_command
 from nabi_music.cli.generate import add_generate_command
 from nabi_music.cli.scores import add_inspect_command, add_render_command
+from nabi_music.cli.terminal import TERMINATED, Stop, Terminated, err, safe_output
 from nabi_music.cli.tutorial import add_predict_command, add_song_command, add_train_command
 from nabi_music.errors import NabiError, NabiWarning
 from nabi_music.readers import limits
 
 
+class Parser(argparse.ArgumentParser):
+    """argparse's parser, with a usage error as one short line (exit 2), not the usage."""
+
+    def error(self, message: str) -> NoReturn:
+        err(f"error: {message} (see {self.prog} --help)")
+        raise SystemExit(2)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="nabi",
         description="Read melodies, train the 나비야 tutorial's models, and write what they "
         "predict as MIDI and LilyPond.",
@@ -53,36 +61,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-class Terminated(BaseException):
-    """The process was asked to stop (SIGTERM), as ``timeout``, CI runners and process
-    managers ask: raised so that every ``finally`` runs (LilyPond's process group is
-    stopped, temporary files go) before ``nabi`` exits."""
-
-
-def _terminate(signum: int, frame: object) -> None:
-    raise Terminated
-
-
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    """Run one ``nabi`` command: its exit code (0, 1, 2, or 143 after SIGTERM)."""
+    stop = Stop()
+    with safe_output():
+        try:
+            with stop.installed():
+                code = _run(build_parser(), argv, stop)
+        except Terminated:
+            code = TERMINATED
+        if stop.asked.is_set():
+            err("terminated")
+            return TERMINATED
+        return code
+
+
+def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, stop: Stop) -> int:
     args = parser.parse_args(argv)
-    in_main = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main else None
-    try:
-        return _run(args)
-    finally:
-        if in_main:
-            signal.signal(signal.SIGTERM, previous)
-
-
-def _run(args: argparse.Namespace) -> int:
+    args.stop = stop
     with warnings.catch_warnings():
         warnings.simplefilter("always", NabiWarning)
         warnings.showwarning = show_warning
         try:
             with limits.raised(**dict(limits.parse_limit(t) for t in args.limit)):
                 return int(args.func(args))
+        except Terminated:
+            return TERMINATED
         except NabiError as error:
+            if stop.asked.is_set():  # the signal, turned into an error on its way up
+                return TERMINATED
             if args.debug:
                 traceback.print_exc()
             err(f"error: {error}")
@@ -90,10 +97,9 @@ def _run(args: argparse.Namespace) -> int:
         except KeyboardInterrupt:
             err("interrupted")
             return 130
-        except Terminated:
-            err("terminated")
-            return 128 + signal.SIGTERM
         except Exception as error:  # an unexpected failure: one line unless --debug
+            if stop.asked.is_set():
+                return TERMINATED
             if args.debug:
                 traceback.print_exc()
             err(f"error: {type(error).__name__}: {error} (run with --debug for the traceback)")

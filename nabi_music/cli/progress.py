@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Any
+
+from nabi_music.cli.terminal import raw_stderr
 
 
 class EpochBar:
     """A tqdm bar over epochs, opened at the first update.
 
-    There is no bar when standard error is not a terminal (logs stay clean).
+    There is no bar when standard error is not a terminal (logs stay clean). It draws
+    on the real standard error (it moves back with ``\\r``): its label is a preset's
+    name and its figures are numbers, never text from a file.
     """
 
     def __init__(self, label: str) -> None:
@@ -24,7 +27,7 @@ class EpochBar:
                 total=total,
                 desc=f"{self.label:>16}",
                 unit="epoch",
-                file=sys.stderr,
+                file=raw_stderr(),
                 leave=True,
                 disable=None,
             )

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
-from nabi_music.cli.common import add_reading_options, err, read_options
+from nabi_music.cli.common import add_reading_options, read_options
+from nabi_music.cli.terminal import err, json_text
+from nabi_music.errors import printable
 from nabi_music.media.render import render_files
 from nabi_music.readers import read, read_report
 from nabi_music.readers.summary import format_summary, summarize
@@ -52,7 +53,7 @@ def cmd_inspect(args: argparse.Namespace) -> int:
         found, skipped = read_report(args.file, **read_options(args))
         summary = summarize(found, skipped)
         if args.json:
-            print(json.dumps(summary.to_dict(), ensure_ascii=False, indent=1))
+            print(json_text(summary.to_dict()))
         else:
             print("\n".join(format_summary(args.file, summary)))
         return 0
@@ -70,17 +71,17 @@ def cmd_inspect(args: argparse.Namespace) -> int:
                 for m in melodies
             ]
         }
-        print(json.dumps(data, ensure_ascii=False, indent=1))
+        print(json_text(data))
         return 0
     for k, m in enumerate(melodies, start=1):
         if len(melodies) > 1:
             print(f"--- melody {k} of {len(melodies)}")
-        print(f"title:          {m.title or '-'}")
-        print(f"key:            {m.key or '-'}")
-        print(f"time signature: {m.time_signature or '-'}")
+        print(f"title:          {printable(m.title or '-')}")
+        print(f"key:            {printable(m.key or '-')}")
+        print(f"time signature: {printable(m.time_signature or '-')}")
         print(f"tempo:          {'-' if m.tempo is None else f'{m.tempo:g} per quarter'}")
         print(f"notes:          {len(m.notes)}")
-        print(f"codes:          {' '.join(m.codes)}")
+        print(f"codes:          {printable(' '.join(m.codes))}")
     return 0
 
 

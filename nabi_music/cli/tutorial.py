@@ -130,8 +130,8 @@ def cmd_song(args: argparse.Namespace) -> int:
     backend.quiet_tensorflow()
     bars: list[Any] = []
 
-    def progress_for(name: str) -> Any:
-        bars.append(progress_bar(name))
+    def progress_for(name: str) -> Any:  # each preset trains in its own thread
+        bars.append(progress_bar(name, stop=getattr(args, "stop", None)))
         return bars[-1]
 
     try:

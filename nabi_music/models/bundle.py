@@ -10,31 +10,85 @@ Layout of a ``.nabi`` bundle::
                         "meta": {"key", "time_signature", "tempo", "songs"}}
 
 Nothing in a bundle is unpickled; it loads on any machine with nabi_music.
+
+A bundle is as untrusted as a score: :func:`load_bundle` checks the size of every
+member before it reads it, every field of ``config.json`` and ``vocabulary.json``
+for its type and range (the limits below), and the Keras model's layers and the
+number of weights they would allocate, before Keras builds anything; then that the
+model fits its config. A bad bundle is one :class:`InputError` naming the field.
+Paths a bundle names are never opened by loading it.
 """
 
 from __future__ import annotations
 
+import io
 import json
+import math
+import re
 import tempfile
 import zipfile
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from nabi_music import backend
 from nabi_music.data.encoding import Vocabulary, feature_table
-from nabi_music.errors import InputError
+from nabi_music.errors import InputError, NabiError, shorten
 from nabi_music.fileio import atomic_write
 from nabi_music.models.history import History
 from nabi_music.models.presets import ModelConfig
 from nabi_music.models.runner import Runner
-from nabi_music.music.notes import Melody
+from nabi_music.music.notes import Melody, parse_code
 from nabi_music.version import __version__
 
 BUNDLE_FORMAT = 1
 MEMBERS = ("model.keras", "vocabulary.json", "config.json")
+
+# --- what a bundle may hold (and what training may ask: ``nabi`` checks its options
+# against the same limits) -----------------------------------------------------------
+
+MAX_UNITS = 4096
+"""Units of a recurrent or dense layer, and the size of an embedding."""
+MAX_LAYERS = 8
+"""Stacked recurrent layers."""
+MAX_MEMBERS = 16
+"""Networks of an ensemble."""
+MAX_WINDOW = 256
+"""Notes per window (the tutorial's 4, the corpus presets' 32): the training windows of
+a 100,000-note melody take 200 MB at 256."""
+MAX_EPOCHS = 100_000
+"""Epochs of training (the tutorial's 2000)."""
+MAX_BATCH = 65_536
+"""Windows per batch."""
+MAX_VOCABULARY = 10_000
+"""Codes a model knows (a corpus of 350 chorales has 192)."""
+MAX_PARAMETERS = 50_000_000
+"""Weights of the Keras model (200 MB of float32)."""
+MAX_SEED = 2**32 - 1
+"""The largest seed (seeds are from 0)."""
+MAX_SONGS = 100_000
+"""Songs a bundle records (training and test songs, corpus paths, sources)."""
+MAX_TEXT = 4096
+"""Characters of one text field (a title, a key, a path, a line of codes is longer)."""
+MAX_CONFIG_BYTES = 50_000_000
+"""``config.json`` (it records the training songs' codes)."""
+MAX_VOCABULARY_BYTES = 1_000_000
+"""``vocabulary.json``."""
+MAX_KERAS_BYTES = 4 * MAX_PARAMETERS + 50_000_000
+"""``model.keras``: the weights and the layers' config."""
+MAX_KERAS_CONFIG_BYTES = 5_000_000
+"""The layers' config inside ``model.keras``."""
+PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,59}")
+"""A preset's name: also a folder name (``nabi predict`` writes under it)."""
+KERAS_LAYERS = frozenset(
+    {"InputLayer", "Dense", "LSTM", "GRU", "Embedding", "Dropout", "Flatten", "Reshape"}
+)
+"""The Keras layers a nabi_music model is made of (:mod:`nabi_music.models.builders`)."""
+KERAS_MODELS = frozenset({"Functional", "Sequential", "Model"})
 
 
 @dataclass(frozen=True)
@@ -118,40 +172,420 @@ def save_bundle(bundle: Bundle, path: str | Path) -> Path:
 
 
 def load_bundle(path: str | Path) -> Bundle:
-    """Read a bundle written by :func:`save_bundle`; a missing or broken file is an InputError."""
+    """Read a bundle written by :func:`save_bundle`, every part checked first (see the
+    module's docstring); a missing, broken or forged file is an :class:`InputError`."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such bundle file")
+    where = str(path)
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
             missing = [m for m in MEMBERS if m not in names]
             if missing:
                 raise InputError(f"{path}: not a nabi_music bundle (missing {', '.join(missing)})")
-            meta = json.loads(zf.read("config.json"))
-            vocabulary = Vocabulary.from_json(zf.read("vocabulary.json").decode("utf-8"))
-            model_bytes = zf.read("model.keras")
-    except (zipfile.BadZipFile, OSError, ValueError, UnicodeDecodeError) as err:
+            config_text = _member(zf, "config.json", MAX_CONFIG_BYTES, where)
+            vocabulary_text = _member(zf, "vocabulary.json", MAX_VOCABULARY_BYTES, where)
+            meta = _json(config_text, f"{where}: config.json")
+            vocabulary = _vocabulary(_json(vocabulary_text, f"{where}: vocabulary.json"), where)
+            parts = _config(meta, vocabulary, where)
+            model_bytes = _member(zf, "model.keras", MAX_KERAS_BYTES, where)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as err:
         raise InputError(f"{path}: not a readable nabi_music bundle ({err})") from err
-    if not isinstance(meta, dict) or meta.get("format") != BUNDLE_FORMAT:
-        raise InputError(f"{path}: unknown bundle format {meta.get('format')!r}")
-    try:
-        config = ModelConfig.from_dict(meta["model"])
-        seed = int(meta["seed"])
-        history = History.from_dict(meta.get("history", {}))
-    except (KeyError, TypeError, ValueError) as err:
-        raise InputError(f"{path}: broken bundle config ({err})") from err
+    _check_keras(model_bytes, where)
     model = _load_keras(model_bytes, path)
-    return Bundle(
-        model=model,
-        vocabulary=vocabulary,
-        config=config,
-        seed=seed,
-        history=history,
-        trained_on=tuple(meta.get("trained_on", ())),
-        versions=dict(meta.get("versions", {})),
-        meta=dict(meta.get("meta") or {}),
+    bundle = Bundle(model=model, vocabulary=vocabulary, **parts)
+    _check_fit(bundle, where)
+    return bundle
+
+
+# --- the checks --------------------------------------------------------------------
+
+
+def _member(zf: zipfile.ZipFile, name: str, limit: int, where: str) -> bytes:
+    """A member's bytes, refused before reading when it says it is larger than ``limit``
+    (zipfile never returns more than the size a member declares)."""
+    size = zf.getinfo(name).file_size
+    if size > limit:
+        raise InputError(f"{where}: {name} is {size:,} bytes unpacked, over the limit of {limit:,}")
+    try:
+        return zf.read(name)
+    except (RuntimeError, NotImplementedError, ValueError) as err:  # encrypted, unknown method
+        raise InputError(f"{where}: {name} cannot be read ({shorten(err, 80)})") from err
+
+
+def _json(data: bytes, where: str) -> Any:
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise InputError(f"{where}: not JSON ({shorten(err, 80)})") from err
+
+
+class _Fields:
+    """Type and range checks of one JSON object, each failure one line naming the field."""
+
+    def __init__(self, data: Any, where: str, name: str = "") -> None:
+        self.where = where
+        self.name = name
+        if not isinstance(data, dict):
+            self.fail(name or "the file", "an object", data)
+        self.data: dict[str, Any] = data
+
+    def fail(self, name: str, expected: str, got: Any) -> None:
+        raise InputError(f"{self.where}: {name}: expected {expected}, got {shorten(repr(got))}")
+
+    def _path(self, key: str) -> str:
+        return f"{self.name}.{key}" if self.name else key
+
+    def sub(self, key: str, required: bool = False) -> _Fields | None:
+        value = self.data.get(key)
+        if value is None and not required:
+            return None
+        return _Fields(value, self.where, self._path(key))
+
+    def integer(self, key: str, low: int, high: int, default: Any = None) -> Any:
+        value = self.data.get(key, default)
+        return self.check_integer(self._path(key), value, low, high, default is None)
+
+    def check_integer(self, name: str, value: Any, low: int, high: int, required: bool) -> Any:
+        if value is None and not required:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            self.fail(name, f"a whole number from {low:,} to {high:,}", value)
+        return value
+
+    def number(
+        self, key: str, low: float, high: float, optional: bool = False, finite: bool = True
+    ) -> Any:
+        value = self.data.get(key)
+        if value is None and optional:
+            return None
+        ok = isinstance(value, int | float) and not isinstance(value, bool)
+        if ok and math.isnan(value) and not finite:
+            return value
+        if not ok or not low <= value <= high or (finite and not math.isfinite(value)):
+            self.fail(self._path(key), f"a number from {low:g} to {high:g}", value)
+        return value
+
+    def text(self, key: str, limit: int = MAX_TEXT, required: bool = False) -> Any:
+        value = self.data.get(key)
+        if value is None and not required:
+            return None
+        if not isinstance(value, str) or len(value) > limit:
+            self.fail(self._path(key), f"a text of at most {limit:,} characters", value)
+        return value
+
+    def flag(self, key: str, default: bool = False) -> bool:
+        value = self.data.get(key, default)
+        if not isinstance(value, bool):
+            self.fail(self._path(key), "true or false", value)
+        return value
+
+    def items(self, key: str, limit: int = MAX_SONGS) -> list[Any]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or len(value) > limit:
+            self.fail(self._path(key), f"a list of at most {limit:,} items", value)
+        return value
+
+    def texts(self, key: str, limit: int = MAX_SONGS) -> list[str]:
+        values = self.items(key, limit)
+        for k, v in enumerate(values):
+            if not isinstance(v, str) or len(v) > MAX_TEXT:
+                self.fail(
+                    f"{self._path(key)}[{k}]", f"a text of at most {MAX_TEXT:,} characters", v
+                )
+        return values
+
+
+_MODEL_RANGES = {
+    "units": (1, MAX_UNITS),
+    "window": (1, MAX_WINDOW),
+    "epochs": (1, MAX_EPOCHS),
+    "batch_size": (1, MAX_BATCH),
+    "layers": (1, MAX_LAYERS),
+    "embedding": (0, MAX_UNITS),
+    "patience": (0, MAX_EPOCHS),
+    "members": (1, MAX_MEMBERS),
+}
+"""The whole-number fields of :class:`ModelConfig`; a field not named here is at most
+:data:`MAX_UNITS`."""
+
+
+def _model_config(data: Any, where: str) -> ModelConfig:
+    """:class:`ModelConfig` from ``config.json``'s ``model``: each field of its type and in
+    its range (the dataclass' own checks then say what does not go together)."""
+    f = _Fields(data, where, "model")
+    known = {x.name: x for x in fields(ModelConfig)}
+    unknown = sorted(set(f.data) - set(known))
+    if unknown:
+        f.fail("model", f"only the fields {', '.join(known)}", unknown[0])
+    for name, spec in known.items():
+        if name not in f.data:
+            continue
+        kind = str(spec.type)
+        if kind == "bool":
+            f.flag(name)
+        elif kind == "int":
+            f.integer(name, *_MODEL_RANGES.get(name, (0, MAX_UNITS)))
+        elif kind == "float":
+            f.number(name, 0.0, 1.0 if name == "dropout" else 10.0)
+        else:
+            f.text(name, 60, required=True)
+    preset = f.text("preset", 60, required=True)
+    if not PRESET_NAME.fullmatch(preset):
+        f.fail("model.preset", "a preset name (letters, digits, - _ . +)", preset)
+    try:
+        return ModelConfig(**f.data)
+    except TypeError as err:  # a field left out
+        raise InputError(f"{where}: model: {shorten(err, 80)}") from None
+    except InputError as err:
+        raise InputError(f"{where}: model: {err}") from None
+
+
+def _vocabulary(data: Any, where: str) -> Vocabulary:
+    """The vocabulary: at most :data:`MAX_VOCABULARY` codes, each a valid note code, once."""
+    f = _Fields(data, f"{where}: vocabulary.json")
+    codes = f.items("codes", MAX_VOCABULARY)
+    if not codes:
+        f.fail("codes", "at least one note code", codes)
+    for k, code in enumerate(codes):
+        if not isinstance(code, str) or len(code) > 40:
+            f.fail(f"codes[{k}]", "a note code", code)
+        try:
+            parse_code(code)
+        except NabiError:
+            f.fail(f"codes[{k}]", "a note code such as g8 or fis'4.", code)
+    try:
+        return Vocabulary(tuple(codes))
+    except InputError as err:
+        raise InputError(f"{where}: vocabulary.json: {err}") from None
+
+
+def _history(f: _Fields | None) -> History:
+    if f is None:
+        return History(loss=(), accuracy=())
+    series = {}
+    for key in ("loss", "accuracy", "one_step_accuracy"):
+        values = f.items(key, MAX_EPOCHS)
+        for k, v in enumerate(values):
+            if isinstance(v, bool) or not isinstance(v, int | float):
+                f.fail(f"{f.name}.{key}[{k}]", "a number", v)  # NaN and inf: a diverged run
+        series[key] = tuple(float(v) for v in values)
+    last = f.sub("last")
+    if last is not None and len(last.data) > 50:
+        f.fail("history.last", "at most 50 figures", len(last.data))
+    figures = {}
+    for key in last.data if last is not None else ():
+        figures[str(key)[:60]] = float(last.number(key, -math.inf, math.inf, finite=False))
+    keep = f.text("keep", 10) or "last"
+    if keep not in ("best", "last"):
+        f.fail("history.keep", "best or last", keep)
+    return History(
+        **series,
+        seconds=float(f.number("seconds", 0.0, 1e9, optional=True) or 0.0),
+        stopped_early=f.flag("stopped_early"),
+        kept_epoch=f.integer("kept_epoch", 0, len(series["loss"]), 0),
+        keep=keep,
+        last=figures,
     )
+
+
+def _songs(f: _Fields, key: str, vocabulary: Vocabulary) -> list[dict[str, Any]]:
+    """Recorded songs: each its codes (every one in the vocabulary), key and metre."""
+    songs = f.items(key)
+    lookup = set(vocabulary.codes)
+    for k, song in enumerate(songs):
+        s = _Fields(song, f.where, f"{f.name}.{key}[{k}]")
+        s.text("key", 100)
+        s.text("time_signature", 100)
+        codes = s.data.get("codes")
+        if not isinstance(codes, str):
+            s.fail(f"{s.name}.codes", "note codes separated by spaces", codes)
+        unknown = next((c for c in codes.split() if c not in lookup), None)
+        if unknown is not None:
+            s.fail(f"{s.name}.codes", "codes of the bundle's vocabulary", unknown)
+    return songs
+
+
+def _meta(data: Any, vocabulary: Vocabulary, where: str) -> dict[str, Any]:
+    """``meta``: what the training songs were like, and for a corpus model how it was
+    trained. Fields nabi_music does not use are left as they are."""
+    if data is None:
+        return {}
+    f = _Fields(data, where, "meta")
+    f.text("key", 100)
+    f.text("time_signature", 100)
+    f.number("tempo", 1e-3, 1e4, optional=True)
+    _songs(f, "songs", vocabulary)
+    _songs(f, "test_songs", vocabulary)
+    f.texts("corpus", 1000)
+    read = f.sub("read_options")
+    if read is not None:
+        extra = sorted(set(read.data) - {"part", "repeats"})
+        if extra:
+            read.fail("meta.read_options", "only part and repeats", extra[0])
+        part = read.data.get("part")
+        if isinstance(part, bool) or (part is not None and not isinstance(part, str | int)):
+            read.fail("meta.read_options.part", "a part number or name", part)
+        if isinstance(part, str):
+            read.text("part", 100)
+        read.flag("repeats", True)
+    options = f.sub("corpus_options")
+    if options is not None:
+        transpose = options.data.get("transpose")
+        if transpose is not None:
+            if not isinstance(transpose, list) or len(transpose) != 2:
+                options.fail("meta.corpus_options.transpose", "[LOW, HIGH]", transpose)
+            for v in transpose:
+                options.check_integer("meta.corpus_options.transpose", v, -24, 24, True)
+        options.flag("normalize_key")
+        options.flag("pitch_only")
+        options.integer("ngram_order", 1, 1000, 3)
+        options.text("smoothing", 40)
+    split = f.sub("split")
+    if split is not None:
+        for key in ("train", "validation", "test"):
+            for v in split.items(key, 10 * MAX_SONGS):
+                split.check_integer(f"meta.split.{key}", v, 0, 10 * MAX_SONGS, True)
+    return f.data
+
+
+def _config(meta: Any, vocabulary: Vocabulary, where: str) -> dict[str, Any]:
+    """The fields of :class:`Bundle` other than the model and vocabulary, from
+    ``config.json``, each checked."""
+    where_config = f"{where}: config.json"
+    f = _Fields(meta, where_config)
+    if f.data.get("format") != BUNDLE_FORMAT:
+        raise InputError(
+            f"{where}: unknown bundle format {shorten(repr(f.data.get('format')))}; "
+            f"expected {BUNDLE_FORMAT}"
+        )
+    if "model" not in f.data:
+        f.fail("model", "the model's config", None)
+    versions = f.sub("versions")
+    if versions is not None:
+        if len(versions.data) > 20:
+            versions.fail("versions", "at most 20 libraries", len(versions.data))
+        for key in versions.data:
+            versions.text(key, 100)
+    config = _model_config(f.data["model"], where_config)
+    if config.window > MAX_WINDOW:
+        f.fail("model.window", f"at most {MAX_WINDOW}", config.window)
+    return {
+        "config": config,
+        "seed": f.integer("seed", 0, 2**63),
+        "history": _history(f.sub("history")),
+        "trained_on": tuple(f.texts("trained_on")),
+        "versions": {str(k): v for k, v in (versions.data if versions else {}).items()},
+        "meta": _meta(f.data.get("meta"), vocabulary, where_config),
+    }
+
+
+def _check_keras(data: bytes, where: str) -> None:
+    """The Keras model's files and layers, before Keras builds anything: known layers
+    only, and at most :data:`MAX_PARAMETERS` weights (counted from each layer's config
+    and the shape of its input)."""
+    place = f"{where}: the Keras model in the bundle cannot be loaded: model.keras"
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            if "config.json" not in zf.namelist():
+                raise InputError(f"{place}: not a Keras model (no config.json)")
+            config = _json(_member(zf, "config.json", MAX_KERAS_CONFIG_BYTES, place), place)
+            for info in zf.infolist():
+                if info.file_size > MAX_KERAS_BYTES:
+                    raise InputError(f"{place}: {shorten(info.filename)} is too large")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as err:
+        raise InputError(f"{place}: not a Keras model ({shorten(err, 80)})") from err
+    total = _keras_parameters(config, place, depth=0)
+    if total > MAX_PARAMETERS:
+        raise InputError(
+            f"{place}: the layers hold {total:,} weights, over the limit of {MAX_PARAMETERS:,}"
+        )
+
+
+def _dims(shape: Any, place: str, name: str) -> list[int]:
+    """A shape's sizes (``None`` for the batch), each a whole number up to 10^6."""
+    if isinstance(shape, list) and shape and isinstance(shape[0], list):
+        shape = shape[0]  # a layer called on several inputs: the first is the data
+    if not isinstance(shape, list) or len(shape) > 8:
+        raise InputError(f"{place}: layer {shorten(name)}: a shape, got {shorten(repr(shape))}")
+    dims = []
+    for d in shape[1:]:
+        if isinstance(d, bool) or not isinstance(d, int) or not 0 < d <= 1_000_000:
+            raise InputError(f"{place}: layer {shorten(name)}: a size {shorten(repr(d))}")
+        dims.append(d)
+    return dims
+
+
+def _keras_parameters(model: Any, place: str, depth: int) -> int:
+    """The weights a Keras model's config asks for (its layers, and nested models)."""
+    if not isinstance(model, dict) or model.get("class_name") not in KERAS_MODELS or depth > 4:
+        raise InputError(f"{place}: not a nabi_music model")
+    config = model.get("config")
+    layers = config.get("layers") if isinstance(config, dict) else None
+    if not isinstance(layers, list) or len(layers) > 200:
+        raise InputError(f"{place}: not a nabi_music model (no list of layers)")
+    total = 0
+    for layer in layers:
+        kind = layer.get("class_name") if isinstance(layer, dict) else None
+        if kind in KERAS_MODELS:
+            total += _keras_parameters(layer, place, depth + 1)
+            continue
+        if kind not in KERAS_LAYERS:
+            raise InputError(
+                f"{place}: a layer nabi_music does not make: {shorten(repr(kind))}; "
+                f"expected {', '.join(sorted(KERAS_LAYERS))}"
+            )
+        c = layer.get("config")
+        if not isinstance(c, dict):
+            raise InputError(f"{place}: layer {shorten(repr(kind))} has no config")
+        name = str(c.get("name", kind))
+        if kind == "InputLayer":
+            _dims(c.get("batch_shape", c.get("batch_input_shape")), place, name)
+            continue
+        size = 0
+        for key in ("units", "input_dim", "output_dim"):
+            if key in c:
+                value = c[key]
+                if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 10**6:
+                    raise InputError(
+                        f"{place}: layer {shorten(name)}: {key} {shorten(repr(value))}"
+                    )
+        if kind in ("Dense", "LSTM", "GRU"):
+            build = layer.get("build_config")
+            shape = build.get("input_shape") if isinstance(build, dict) else None
+            dims = _dims(shape, place, name)
+            n_in, units = (dims[-1] if dims else 1), c.get("units")
+            if not isinstance(units, int):
+                raise InputError(f"{place}: layer {shorten(name)}: no units")
+            gates = {"Dense": 1, "LSTM": 4, "GRU": 3}[kind]
+            size = gates * units * (n_in + (units if kind != "Dense" else 0) + 2)
+        elif kind == "Embedding":
+            size = int(c.get("input_dim", 0)) * int(c.get("output_dim", 0))
+        total += size
+    return total
+
+
+def _check_fit(bundle: Bundle, where: str) -> None:
+    """The model takes windows of the config's shape and scores every code of the
+    vocabulary (the NumPy runner, on one window of zeros)."""
+    config = bundle.config
+    try:
+        shape = tuple(bundle.model.inputs[0].shape[1:])
+        runner = bundle.runner()
+        window = np.zeros((1, config.window, config.n_features), dtype=np.float32)
+        logits, _ = runner(window, runner.zero_state())
+        fits = shape == (config.window, config.n_features) and logits.shape == (
+            1,
+            len(bundle.vocabulary),
+        )
+    except Exception:  # any shape or name the runner cannot use
+        fits = False
+    if not fits:
+        raise InputError(
+            f"{where}: the Keras model does not fit the bundle's config ({config.preset}, "
+            f"window {config.window}, {len(bundle.vocabulary)} codes)"
+        )
 
 
 def _load_keras(data: bytes, origin: Path) -> Any:
@@ -167,5 +601,6 @@ def _load_keras(data: bytes, origin: Path) -> Any:
                 str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
             )
             raise InputError(
-                f"{origin}: the Keras model in the bundle cannot be loaded ({first_line})"
+                f"{origin}: the Keras model in the bundle cannot be loaded "
+                f"({shorten(first_line, 100)})"
             ) from err

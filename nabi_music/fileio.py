@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from nabi_music.errors import InputError
+from nabi_music.errors import InputError, printable
 
 DEFAULT_NAME = "untitled"
 MAX_NAME_BYTES = 120
@@ -79,14 +79,33 @@ def safe_name(text: str) -> str:
     return name
 
 
-def check_out_dir(out: str | os.PathLike[str]) -> None:
+def check_out_dir(out: str | os.PathLike[str], option: str = "--out") -> None:
     """Refuse an output folder that cannot be made or written, before any work is done."""
     path = Path(out)
+    shown = printable(out)
     probe = path
     while not probe.exists() and probe.parent != probe:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
-        what = "is a file" if probe == path else f"cannot be made: {probe} is a file"
-        raise InputError(f"--out {out}: {what}; expected a folder to write into")
+        what = "is a file" if probe == path else f"cannot be made: {printable(probe)} is a file"
+        raise InputError(f"{option} {shown}: {what}; expected a folder to write into")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise InputError(f"--out {out}: cannot write into {probe} (permission denied)")
+        raise InputError(
+            f"{option} {shown}: cannot write into {printable(probe)} (permission denied)"
+        )
+
+
+def check_out_file(path: str | os.PathLike[str], option: str = "-o") -> None:
+    """Refuse a file to write that is a folder, or whose folder does not exist or cannot
+    be written into, before any work is done (the file is written once, at the end)."""
+    target = Path(path)
+    shown = printable(path)
+    if target.is_dir():
+        raise InputError(f"{option} {shown}: is a folder; expected a file name")
+    folder = target.parent
+    if not folder.is_dir():
+        raise InputError(f"{option} {shown}: no such folder {printable(folder)}")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise InputError(
+            f"{option} {shown}: cannot write into {printable(folder)} (permission denied)"
+        )

@@ -132,12 +132,13 @@ def test_an_old_bundle_without_meta_still_composes(bundle, tmp_path):
     assert reloaded.meta == {}
     config = json.loads(__import__("zipfile").ZipFile(tmp_path / "old.nabi").read("config.json"))
     assert "meta" not in config
-    result = compose(reloaded, Request(length=50, sampling=Sampling(0)))
-    assert result.songs_origin.startswith("read again")
+    primer = load_primer(" ".join(NABIYA[:4]), 4)
+    result = compose(reloaded, Request(length=50, sampling=Sampling(0)), primer)
+    assert result.songs_origin is None  # a file a bundle names is never read
     assert list(result.melodies[0].melody.codes) == NABIYA
-    anonymous = replace(bundle, meta={}, trained_on=())
-    with pytest.raises(InputError, match="give a primer with --primer"):
-        compose(anonymous, Request())
+    for anonymous in (reloaded, replace(bundle, meta={}, trained_on=())):
+        with pytest.raises(InputError, match="give a primer with --primer"):
+            compose(anonymous, Request())
 
 
 @pytest.fixture(scope="module")
@@ -285,7 +286,7 @@ def test_nabi_generate_bad_options_fail_before_loading_the_model(bundle_path, tm
     bad = tmp_path / "bad"
     for args, message in (
         (["--range", "c'..c"], "the low end is above the high end"),
-        (["--temperature", "-1"], "temperature must be 0 or more"),
+        (["--temperature", "-1"], "--temperature -1.0: expected a number from 0 to 100"),
         (["--key", "H major"], "is not a key or scale"),
         (["--time-signature", "5/7"], "time signature '5/7' cannot be written"),
         (["--length", "4", "--bars", "2"], "not allowed with argument"),

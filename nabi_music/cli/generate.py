@@ -9,12 +9,11 @@ NumPy's BLAS is kept to one thread for this command before NumPy loads
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 from typing import Any
 
-from nabi_music import backend
 from nabi_music.cli.common import add_instrument_argument
+from nabi_music.cli.terminal import err
 from nabi_music.errors import InputError
 from nabi_music.fileio import check_out_dir
 from nabi_music.media.audio import instrument_program
@@ -133,8 +132,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     if "wav" in formats:
         instrument_program(args.instrument)  # an unknown name fails before any work
     check_out_dir(args.out)
-    backend.quiet_tensorflow()
-    bundle = load_bundle(args.bundle)
+    bundle = load_bundle(args.bundle)  # checked before TensorFlow starts
     window = bundle.config.window
     minimum = 1 if start_padded(bundle.config) else window
     primer = load_primer(args.primer, window, minimum) if args.primer else None
@@ -160,9 +158,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     print(stats_table(composition))
     print()
     for note in written.notes:
-        print(f"nabi: warning: {note}", file=sys.stderr)
+        err(f"warning: {note}")
     for skipped in written.skipped:
-        print(f"nabi: skipped {skipped}", file=sys.stderr)
+        err(f"skipped {skipped}")
     print("wrote:")
     for f in written.files:
         print(f"  {f}")

@@ -19,8 +19,16 @@ from typing import NoReturn
 from nabi_music.cli.common import show_warning
 from nabi_music.cli.corpus import add_evaluate_command
 from nabi_music.cli.generate import add_generate_command
+from nabi_music.cli.options import check_options
 from nabi_music.cli.scores import add_inspect_command, add_render_command
-from nabi_music.cli.terminal import TERMINATED, Stop, Terminated, err, safe_output
+from nabi_music.cli.terminal import (
+    TERMINATED,
+    Stop,
+    Terminated,
+    err,
+    quiet_stdout,
+    safe_output,
+)
 from nabi_music.cli.tutorial import add_predict_command, add_song_command, add_train_command
 from nabi_music.errors import NabiError, NabiWarning
 from nabi_music.readers import limits
@@ -84,6 +92,7 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, stop: Stop
         warnings.showwarning = show_warning
         try:
             with limits.raised(**dict(limits.parse_limit(t) for t in args.limit)):
+                check_options(args)  # every option, before any work
                 return int(args.func(args))
         except Terminated:
             return TERMINATED
@@ -97,6 +106,9 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, stop: Stop
         except KeyboardInterrupt:
             err("interrupted")
             return 130
+        except BrokenPipeError:  # `nabi inspect x | head`: the reader has seen enough
+            quiet_stdout()
+            return 0
         except Exception as error:  # an unexpected failure: one line unless --debug
             if stop.asked.is_set():
                 return TERMINATED

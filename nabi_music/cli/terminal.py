@@ -13,6 +13,7 @@ write to the real stream (:func:`raw_stderr`), and only figures and preset names
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import sys
@@ -62,6 +63,15 @@ def safe_output() -> Iterator[None]:
             with suppress(OSError, ValueError):
                 stream.flush()
         sys.stdout, sys.stderr = saved
+
+
+def quiet_stdout() -> None:
+    """Send the rest of standard output nowhere (its reader is gone: a closed pipe), so
+    that Python's last flush at exit does not fail again."""
+    with suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.__stdout__.fileno())
+        os.close(devnull)
 
 
 def raw_stderr() -> TextIO:
@@ -141,8 +151,10 @@ class Stop:
 
         def unraisable(info: Any) -> None:
             if isinstance(info.exc_value, Terminated):
-                if not self.ending:
-                    signal.raise_signal(signal.SIGTERM)  # raise it again, somewhere it stops
+                if not self.ending:  # ask again in a moment, to land where it stops nabi
+                    again = threading.Timer(0.05, os.kill, (os.getpid(), signal.SIGTERM))
+                    again.daemon = True
+                    again.start()
                 return
             hook(info)
 

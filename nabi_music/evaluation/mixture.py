@@ -27,6 +27,7 @@ from nabi_music.data.encoding import Vocabulary, pitch_classes
 from nabi_music.evaluation.crossval import CorpusOptions, pool, run_split
 from nabi_music.evaluation.ngram import IntervalNgramModel, NgramModel
 from nabi_music.evaluation.scores import Scores, network_log_probs, score_predictions
+from nabi_music.fileio import atomic_write
 from nabi_music.models.bundle import Bundle
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
@@ -170,11 +171,9 @@ class MemberCache:
 
     @staticmethod
     def save(path: Path, validation: list, test: list, info: dict[str, Any]) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
         arrays = {f"s{i}": a for i, a in enumerate([*validation, *test])}
-        np.savez(tmp, info=json.dumps(info), **arrays)
-        tmp.replace(path)
+        with atomic_write(path) as tmp:  # a unique name: a killed run leaves no .tmp behind
+            np.savez(tmp, info=json.dumps(info), **arrays)
 
 
 def member_log_probs(

@@ -26,6 +26,9 @@ from nabi_music.errors import InputError
 
 SMOOTHINGS = ("witten-bell", "kneser-ney")
 START = "<s>"
+MAX_ORDER = 20
+"""The highest order: every song is padded with ``order - 1`` start symbols, so the
+order is checked before anything is counted."""
 
 
 class NgramModel:
@@ -37,8 +40,8 @@ class NgramModel:
     """
 
     def __init__(self, order: int, n_classes: int, smoothing: str = "witten-bell") -> None:
-        if order < 1:
-            raise InputError(f"an n-gram order is at least 1, got {order}")
+        if not 1 <= order <= MAX_ORDER:
+            raise InputError(f"an n-gram order is from 1 to {MAX_ORDER}, got {order}")
         if smoothing not in SMOOTHINGS:
             raise InputError(
                 f"unknown smoothing {smoothing!r}; expected one of {', '.join(SMOOTHINGS)}"

@@ -130,11 +130,16 @@ def training_meta(melodies: Sequence[Melody]) -> dict[str, Any]:
         "key": common([m.key for m in melodies]),
         "time_signature": common([m.time_signature for m in melodies]),
         "tempo": common([m.tempo for m in melodies]),
-        "songs": [
-            {"key": m.key, "time_signature": m.time_signature, "codes": " ".join(m.codes)}
-            for m in melodies
-        ],
+        "songs": song_records(melodies),
     }
+
+
+def song_records(melodies: Sequence[Melody]) -> list[dict[str, Any]]:
+    """Songs as a bundle records them: each its key, time signature and codes (one string)."""
+    return [
+        {"key": m.key, "time_signature": m.time_signature, "codes": " ".join(m.codes)}
+        for m in melodies
+    ]
 
 
 def library_versions() -> dict[str, str]:
@@ -193,6 +198,7 @@ def load_bundle(path: str | Path) -> Bundle:
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as err:
         raise InputError(f"{path}: not a readable nabi_music bundle ({err})") from err
     _check_keras(model_bytes, where)
+    backend.quiet_tensorflow()
     model = _load_keras(model_bytes, path)
     bundle = Bundle(model=model, vocabulary=vocabulary, **parts)
     _check_fit(bundle, where)
@@ -496,7 +502,7 @@ def _check_keras(data: bytes, where: str) -> None:
                     raise InputError(f"{place}: {shorten(info.filename)} is too large")
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as err:
         raise InputError(f"{place}: not a Keras model ({shorten(err, 80)})") from err
-    total = _keras_parameters(config, place, depth=0)
+    total = _keras_parameters(config, place)
     if total > MAX_PARAMETERS:
         raise InputError(
             f"{place}: the layers hold {total:,} weights, over the limit of {MAX_PARAMETERS:,}"
@@ -517,33 +523,41 @@ def _dims(shape: Any, place: str, name: str) -> list[int]:
     return dims
 
 
-def _keras_parameters(model: Any, place: str, depth: int) -> int:
-    """The weights a Keras model's config asks for (its layers, and nested models)."""
+def _keras_layers(model: Any, place: str, depth: int = 0) -> list[tuple[str, dict, Any]]:
+    """Every layer of a Keras model's config (nested models opened): (class, config, the
+    whole entry), each a layer nabi_music makes."""
     if not isinstance(model, dict) or model.get("class_name") not in KERAS_MODELS or depth > 4:
         raise InputError(f"{place}: not a nabi_music model")
     config = model.get("config")
     layers = config.get("layers") if isinstance(config, dict) else None
     if not isinstance(layers, list) or len(layers) > 200:
         raise InputError(f"{place}: not a nabi_music model (no list of layers)")
-    total = 0
-    for layer in layers:
-        kind = layer.get("class_name") if isinstance(layer, dict) else None
+    out = []
+    for entry in layers:
+        kind = entry.get("class_name") if isinstance(entry, dict) else None
         if kind in KERAS_MODELS:
-            total += _keras_parameters(layer, place, depth + 1)
+            out += _keras_layers(entry, place, depth + 1)
             continue
         if kind not in KERAS_LAYERS:
             raise InputError(
                 f"{place}: a layer nabi_music does not make: {shorten(repr(kind))}; "
                 f"expected {', '.join(sorted(KERAS_LAYERS))}"
             )
-        c = layer.get("config")
+        c = entry.get("config")
         if not isinstance(c, dict):
             raise InputError(f"{place}: layer {shorten(repr(kind))} has no config")
+        out.append((kind, c, entry))
+    return out
+
+
+def _keras_parameters(model: Any, place: str) -> int:
+    """At least the number of weights a Keras model's config makes Keras allocate. A
+    layer's input is taken as wide as the widest size anywhere in the model (a layer's
+    own record of its input shape could lie)."""
+    layers = _keras_layers(model, place)
+    widest = 1
+    for kind, c, _ in layers:
         name = str(c.get("name", kind))
-        if kind == "InputLayer":
-            _dims(c.get("batch_shape", c.get("batch_input_shape")), place, name)
-            continue
-        size = 0
         for key in ("units", "input_dim", "output_dim"):
             if key in c:
                 value = c[key]
@@ -551,18 +565,24 @@ def _keras_parameters(model: Any, place: str, depth: int) -> int:
                     raise InputError(
                         f"{place}: layer {shorten(name)}: {key} {shorten(repr(value))}"
                     )
+                widest = max(widest, value)
+        if kind == "InputLayer":
+            dims = _dims(c.get("batch_shape", c.get("batch_input_shape")), place, name)
+            widest = max(widest, math.prod(dims))
+    total = 0
+    for kind, c, entry in layers:
         if kind in ("Dense", "LSTM", "GRU"):
-            build = layer.get("build_config")
+            build = entry.get("build_config")
             shape = build.get("input_shape") if isinstance(build, dict) else None
-            dims = _dims(shape, place, name)
-            n_in, units = (dims[-1] if dims else 1), c.get("units")
+            dims = _dims(shape, place, str(c.get("name", kind))) if shape is not None else []
+            n_in = max(dims[-1] if dims else 1, widest)
+            units = c.get("units")
             if not isinstance(units, int):
-                raise InputError(f"{place}: layer {shorten(name)}: no units")
+                raise InputError(f"{place}: layer {shorten(str(c.get('name')))}: no units")
             gates = {"Dense": 1, "LSTM": 4, "GRU": 3}[kind]
-            size = gates * units * (n_in + (units if kind != "Dense" else 0) + 2)
+            total += gates * units * (n_in + (units if kind != "Dense" else 0) + 2)
         elif kind == "Embedding":
-            size = int(c.get("input_dim", 0)) * int(c.get("output_dim", 0))
-        total += size
+            total += int(c.get("input_dim", 0)) * int(c.get("output_dim", 0))
     return total
 
 

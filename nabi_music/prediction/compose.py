@@ -19,8 +19,9 @@ Where things come from, first found wins:
 - **training songs** (for reference statistics and the repeated n-gram rate):
   the codes the bundle records (``meta.songs``, written by
   :func:`nabi_music.models.bundle.training_meta`); for an older bundle, the files it
-  names in ``trained_on`` are read again (a file of several tunes then gives
-  all of its tunes, maybe more than were trained on; the JSON says so).
+  names in ``trained_on`` are read again when they are music21 corpus paths (a
+  file of several tunes then gives all of its tunes, maybe more than were trained
+  on; the JSON says so); other files a bundle names are never opened.
 """
 
 from __future__ import annotations
@@ -248,7 +249,8 @@ def training_songs(bundle: Bundle) -> tuple[list[Song], str | None]:
         return [
             Song(tuple(s["codes"].split()), s.get("key"), s.get("time_signature")) for s in songs
         ], "recorded in the bundle"
-    sources = [s for s in dict.fromkeys(bundle.trained_on) if s]
+    # a bundle is untrusted: of the sources it names, only music21's corpus is read again
+    sources = [s for s in dict.fromkeys(bundle.trained_on) if s.startswith("corpus:")]
     if not sources:
         return [], None
     out = []

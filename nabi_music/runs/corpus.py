@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from nabi_music import backend
 from nabi_music.data.corpus import Split, read_corpus, split_songs, take
-from nabi_music.errors import InputError
+from nabi_music.errors import InputError, shorten
 from nabi_music.evaluation.crossval import (
     CorpusOptions,
     CrossValidation,
@@ -23,9 +23,10 @@ from nabi_music.evaluation.crossval import (
     score_network,
     score_ngram,
 )
+from nabi_music.evaluation.ngram import NgramModel
 from nabi_music.evaluation.scores import Scores
 from nabi_music.fileio import atomic_write
-from nabi_music.models.bundle import Bundle, load_bundle, save_bundle
+from nabi_music.models.bundle import Bundle, load_bundle, save_bundle, song_records
 from nabi_music.models.presets import CORPUS_PRESETS, ModelConfig, preset
 from nabi_music.music.notes import Melody
 from nabi_music.music.ranges import parse_transposition_range
@@ -38,8 +39,15 @@ def split_fractions(text: str) -> tuple[float, float]:
         parts = [float(p) for p in text.split("/")]
     except ValueError:
         parts = []
-    if len(parts) != 3 or any(p < 0 for p in parts) or parts[0] <= 0:
-        raise InputError(f"--split {text!r}: expected train/validation/test as in 80/10/10")
+    if (
+        len(parts) != 3
+        or not all(0 <= p <= 100 for p in parts)
+        or parts[0] <= 0
+        or parts[1] + parts[2] >= sum(parts)
+    ):
+        raise InputError(
+            f"--split {shorten(text)}: expected train/validation/test percentages as in 80/10/10"
+        )
     total = sum(parts)
     return parts[1] / total, parts[2] / total
 
@@ -188,8 +196,11 @@ def train_split(
         progress=progress,
         meta=corpus.meta,
     )
-    save_bundle(result.bundle, out)
-    return result
+    # the held-out songs travel in the bundle: `nabi evaluate` reads no file it was not given
+    test = song_records(take(corpus.melodies, split.test))
+    bundle = replace(result.bundle, meta={**result.bundle.meta, "test_songs": test})
+    save_bundle(bundle, out)
+    return replace(result, bundle=bundle)
 
 
 def write_json(path: str | None, data: dict[str, Any]) -> Path | None:
@@ -237,8 +248,7 @@ def evaluate_bundle(
     and with the n-gram counted on the bundle's training songs."""
     if not Path(bundle_path).is_file():
         raise InputError(f"{bundle_path}: no such bundle file")
-    backend.quiet_tensorflow()
-    bundle = load_bundle(bundle_path)
+    bundle = load_bundle(bundle_path)  # checked before TensorFlow starts
     meta = bundle.meta
     if "corpus_options" not in meta or "songs" not in meta:
         raise InputError(
@@ -250,16 +260,19 @@ def evaluate_bundle(
         smoothing=smoothing,
         base=CorpusOptions.from_dict(meta["corpus_options"]),
     )
-    train = [Melody.from_codes(s["codes"]) for s in meta["songs"]]
+    try:
+        NgramModel(options.ngram_order, len(bundle.vocabulary), options.smoothing)
+    except InputError as err:
+        raise InputError(f"{bundle_path}: {err}") from None
+    train = _recorded(meta["songs"])
     if corpus:
         songs = prepare(read_corpus(corpus), options)
         where = " ".join(corpus)
+    elif "test_songs" in meta:
+        songs = _recorded(meta["test_songs"])
+        where = f"the held-out test songs of {_paths(meta.get('corpus', ())) or bundle_path}"
     else:
-        if "corpus" not in meta or "split" not in meta:
-            raise InputError(f"{bundle_path}: records no corpus split; give --corpus PATH")
-        everything = prepare(read_corpus(meta["corpus"], **meta.get("read_options", {})), options)
-        songs = take(everything, meta["split"]["test"])
-        where = f"the held-out test songs of {' '.join(meta['corpus'])}"
+        songs, where = _older_test_songs(bundle_path, meta, options)
     known = [s for s in songs if not bundle.vocabulary.unknown(s.codes)]
     skipped = len(songs) - len(known)
     if not known:
@@ -270,3 +283,39 @@ def evaluate_bundle(
     start = 0 if bundle.config.start_padded else bundle.config.window
     ngram = score_ngram(train, known, bundle.vocabulary, options, start)
     return Evaluation(bundle, where, skipped, overlap, options, model, ngram)
+
+
+def _recorded(songs: Sequence[dict[str, Any]]) -> list[Melody]:
+    """Songs a bundle records (checked by :func:`load_bundle`), without the empty ones."""
+    melodies = [Melody.from_codes(s["codes"]) for s in songs]
+    return [m for m in melodies if m.notes]
+
+
+def _paths(paths: Sequence[str]) -> str:
+    shown = " ".join(shorten(p, 60) for p in paths[:3])
+    return shown + (f" and {len(paths) - 3} more" if len(paths) > 3 else "")
+
+
+def _older_test_songs(
+    bundle_path: str, meta: dict[str, Any], options: CorpusOptions
+) -> tuple[list[Melody], str]:
+    """The held-out songs of a bundle that records only where its corpus was: read again
+    when it was music21's corpus (``corpus:`` paths); files and folders a bundle names
+    are never opened unless the user names them (``--corpus``)."""
+    paths, split = meta.get("corpus"), meta.get("split")
+    if not paths or not split:
+        raise InputError(f"{bundle_path}: records no corpus split; give --corpus PATH")
+    files = [p for p in paths if not p.startswith("corpus:")]
+    if files:
+        raise InputError(
+            f"{bundle_path}: does not record its held-out songs, and nabi reads only the "
+            f"files you name, not {shorten(files[0])}: give --corpus PATH to score songs"
+        )
+    everything = prepare(read_corpus(paths, **meta.get("read_options", {})), options)
+    beyond = [i for i in split["test"] if i >= len(everything)]
+    if beyond:
+        raise InputError(
+            f"{bundle_path}: its split names song {beyond[0] + 1}, and {_paths(paths)} "
+            f"holds {len(everything)} songs"
+        )
+    return take(everything, split["test"]), f"the held-out test songs of {_paths(paths)}"

@@ -6,9 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from nabi_music import backend
 from nabi_music.errors import InputError
-from nabi_music.fileio import check_out_dir
+from nabi_music.fileio import check_out_dir, safe_name
 from nabi_music.media.publish import MediaOptions, Published, publish
 from nabi_music.models.bundle import load_bundle
 from nabi_music.music.notes import Melody
@@ -41,8 +40,7 @@ def predict_score(
     check_out_dir(out)
     if not Path(bundle_path).is_file():
         raise InputError(f"{bundle_path}: no such bundle file")
-    backend.quiet_tensorflow()
-    bundle = load_bundle(bundle_path)
+    bundle = load_bundle(bundle_path)  # checked before TensorFlow starts
     unknown = bundle.vocabulary.unknown(melody.codes)
     if unknown and map_unknown == "nearest":
         melody, _ = map_unknown_codes(melody, bundle.vocabulary)
@@ -53,7 +51,7 @@ def predict_score(
         )
     prediction = predict(bundle, melody)
     name = bundle.config.preset
-    folder = Path(out) / song_name(score) / name
+    folder = Path(out) / song_name(score) / safe_name(name)
     folder.mkdir(parents=True, exist_ok=True)
     files = write_prediction(prediction, folder, name)
     published = None

@@ -38,6 +38,9 @@ def test_the_code_parser_raises_only_parse_errors(code):
     try:
         note = parse_code(code)
     except ParseError as err:
-        assert repr(code) in str(err) or "outside the MIDI range" in str(err)
+        shown = repr(code)  # echoed as written, cut to 40 characters
+        shown = shown if len(shown) <= 40 else shown[:39] + "…"
+        assert shown in str(err) or "outside the MIDI range" in str(err)
+        assert len(str(err)) < 200 and str(err).isprintable()
     else:
         assert format_code(note) == code

@@ -18,6 +18,7 @@ for every valid code ``s``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
@@ -29,6 +30,13 @@ STEP_SEMITONES = {"c": 0, "d": 2, "e": 4, "f": 5, "g": 7, "a": 9, "b": 11}
 BASES = (1, 2, 4, 8, 16, 32, 64)
 MAX_DOTS = 3
 MAX_OCTAVE_MARKS = 4
+MAX_DIGITS = 18
+"""The most digits of one number in a code (``8*2/3``)."""
+MAX_DENOMINATOR = 2**62
+"""The finest time a melody may hold: a duration or onset is a fraction of a quarter
+whose denominator is at most this (LilyPond's own moments are 64-bit fractions); finer
+ones come only from hostile or broken files, and cost more with every note."""
+_SHOWN = 40
 
 
 @dataclass(frozen=True, order=True)
@@ -171,7 +179,7 @@ class _Scanner:
         col = None if self.col is None else self.col + self.pos
         found = repr(self.code[self.pos]) if self.pos < len(self.code) else "the end"
         return ParseError(
-            f"invalid note code {self.code!r}: found {found} at character {self.pos + 1}, "
+            f"invalid note code {_quoted(self.code)}: found {found} at character {self.pos + 1}, "
             f"expected {expected}",
             self.source,
             self.line,
@@ -189,9 +197,17 @@ class _Scanner:
 
     def number(self) -> int | None:
         start = self.pos
-        while self.pos < len(self.code) and self.code[self.pos].isdigit():
+        while self.pos < len(self.code) and self.code[self.pos] in "0123456789":
             self.pos += 1
+            if self.pos - start > MAX_DIGITS:
+                raise self.fail(f"a number of at most {MAX_DIGITS} digits")
         return int(self.code[start : self.pos]) if self.pos > start else None
+
+
+def _quoted(code: str) -> str:
+    """``repr(code)``, cut to about 40 characters: a code echoed in a message."""
+    shown = repr(code)
+    return shown if len(shown) <= _SHOWN else shown[: _SHOWN - 1] + "…"
 
 
 def parse_code(
@@ -254,39 +270,48 @@ def parse_code(
     canonical = format_code(note)
     if canonical != code:
         raise ParseError(
-            f"note code {code!r} is not in its one written form: write {canonical!r}",
+            f"note code {_quoted(code)} is not in its one written form: write {_quoted(canonical)}",
             source,
             line,
             col,
         )
     if pitch is not None and not 0 <= pitch.midi <= 127:
-        raise ParseError(f"note code {code!r} lies outside the MIDI range", source, line, col)
+        raise ParseError(
+            f"note code {_quoted(code)} lies outside the MIDI range", source, line, col
+        )
     return note
+
+
+_TOKEN = re.compile(r"\S+")
 
 
 def iter_code_tokens(text: str) -> Iterator[tuple[str, int, int]]:
     """Yield ``(token, line, column)`` for white-space separated tokens (1-based),
-    skipping bar lines ``|`` and comments from ``%`` or ``#`` to the end of a line."""
+    skipping bar lines ``|`` and comments from ``%`` or ``#`` to the end of a line.
+
+    Time is linear in the length of ``text`` (a line of millions of codes included)."""
     for line_no, line in enumerate(text.splitlines(), start=1):
-        col = 0
         for comment in ("%", "#"):
             cut = line.find(comment)
             if cut >= 0:
                 line = line[:cut]
-        while col < len(line):
-            while col < len(line) and line[col].isspace():
-                col += 1
-            start = col
-            while col < len(line) and not line[col].isspace():
-                col += 1
-            token = line[start:col]
-            if token and token != "|":
-                yield token, line_no, start + 1
+        for match in _TOKEN.finditer(line):
+            token = match.group()
+            if token != "|":
+                yield token, line_no, match.start() + 1
 
 
 def parse_codes(text: str, source: str | None = None) -> list[Note]:
-    """Parse note codes separated by white space (bar lines and comments allowed)."""
-    return [parse_code(tok, source, line, col) for tok, line, col in iter_code_tokens(text)]
+    """Parse note codes separated by white space (bar lines and comments allowed), in
+    time linear in the length of ``text``: a code met before is not parsed again."""
+    known: dict[str, Note] = {}
+    notes = []
+    for token, line, col in iter_code_tokens(text):
+        note = known.get(token)
+        if note is None:
+            note = known[token] = parse_code(token, source, line, col)
+        notes.append(note)
+    return notes
 
 
 def split_duration(duration: Fraction) -> list[Fraction]:

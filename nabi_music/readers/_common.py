@@ -8,6 +8,7 @@ from pathlib import Path
 
 from nabi_music.errors import InputError
 from nabi_music.music.notes import Melody
+from nabi_music.readers import limits
 
 MAX_ERROR_DETAIL = 160
 
@@ -36,11 +37,19 @@ def describe(err: BaseException) -> str:
 
 
 def read_text(path: Path, source: str) -> str:
-    """The file as UTF-8 text, or an :class:`InputError` saying why not."""
+    """The file as UTF-8 text, or an :class:`InputError` saying why not; a file larger
+    than the ``file_mb`` limit is refused before it is read."""
+    limit = limits.current().file_bytes
     try:
-        data = path.read_bytes()
+        size = path.stat().st_size
+        if size <= limit:
+            with path.open("rb") as f:
+                data = f.read(limit + 1)  # the file may have grown since
+            size = max(size, len(data))
     except OSError as err:
         raise InputError(f"{source}: cannot read the file ({describe(err)})") from err
+    if size > limit:
+        raise limits.too_many("bytes in the file", size, limit, "file_mb", source)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as err:

@@ -19,7 +19,7 @@ from nabi_music.cli.common import (
     training_options,
 )
 from nabi_music.cli.corpus import CORPUS_PRESET_NAMES, add_corpus_options, cmd_train_corpus
-from nabi_music.errors import InputError
+from nabi_music.errors import InputError, printable
 from nabi_music.fileio import check_out_dir
 from nabi_music.models.presets import PRESETS
 from nabi_music.prediction.tutorial import MAP_UNKNOWN
@@ -91,7 +91,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         progress.close()
     history = bundle.history
     kept = history.kept_epoch
-    first = melodies[0].title or melodies[0].source or "the first melody"
+    first = printable(melodies[0].title or melodies[0].source or "the first melody")
     print(
         f"trained {args.preset} on {len(melodies)} "
         f"{'melody' if len(melodies) == 1 else 'melodies'}: {history.epochs} epochs "
@@ -148,7 +148,7 @@ def cmd_song(args: argparse.Namespace) -> int:
         for bar in bars:
             bar.close()
     print()
-    print(f"{melody.title or result.song}: {len(melody.notes)} notes, seed {args.seed}")
+    print(f"{printable(melody.title or result.song)}: {len(melody.notes)} notes, seed {args.seed}")
     header = (
         f"{'preset':<18}{'one-step':>10}{'full-song':>11}{'kept epoch':>14}{'train s':>9}"
         f"   last epoch"

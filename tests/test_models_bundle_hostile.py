@@ -150,6 +150,10 @@ FORGED = {
         {"vocabulary": lambda v: v.__setitem__("codes", ["c4"] * (MAX_VOCABULARY + 1))},
         f"at most {MAX_VOCABULARY:,}",
     ),
+    "vocabulary of 10^6 entries": (
+        {"vocabulary": lambda v: v.__setitem__("codes", ["c4"] * 10**6)},
+        "vocabulary.json is 6,000,011 bytes unpacked, over the limit of 1,000,000",
+    ),
     "vocabulary entry not a code": (
         {"vocabulary": lambda v: v["codes"].__setitem__(0, "$(touch x)")},
         "codes[0]",
@@ -197,6 +201,20 @@ def test_a_forged_bundle_is_one_input_error_naming_the_field(bundle, tmp_path, c
 def test_the_real_bundle_loads(bundle):
     loaded = load_bundle(bundle)
     assert loaded.config.preset == "mlp" and loaded.meta["test_songs"]
+
+
+def test_a_member_that_says_it_is_huge_is_refused_before_it_is_read(bundle, tmp_path):
+    """The zip's directory says config.json unpacks to 4 GB (its data is small):
+    refused on what it says, not found out by reading."""
+    claimed = tmp_path / "claimed.nabi"
+    data = bytearray(bundle.read_bytes())
+    entry = data.find(b"PK\x01\x02")
+    while data[entry + 46 : entry + 46 + len(b"config.json")] != b"config.json":
+        entry = data.find(b"PK\x01\x02", entry + 4)
+    data[entry + 24 : entry + 28] = (0xFFFFFFF0).to_bytes(4, "little")
+    claimed.write_bytes(bytes(data))
+    with pytest.raises(InputError, match=r"config\.json is 4,294,967,280 bytes unpacked"):
+        load_bundle(claimed)
 
 
 def test_a_truncated_bundle_and_one_that_is_not_a_zip(bundle, tmp_path):

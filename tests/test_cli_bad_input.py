@@ -205,4 +205,5 @@ def test_a_bundle_with_code_in_its_model_is_refused_and_the_code_never_runs(tmp_
 def test_a_repeat_bomb_is_refused(tmp_path):
     bomb = write(tmp_path / "bomb.ly", "{ \\repeat unfold 1000 { \\repeat unfold 1000 { c'4 } } }")
     line = one_error_line(nabi("inspect", str(bomb)))
-    assert "more than 500000 notes; expected a melody" in line
+    assert "bomb.ly:1: notes once \\repeat unfold 1000 is played out: 1,000,000" in line
+    assert "over the limit of 100,000; raise it with --limit notes=N" in line

@@ -16,24 +16,43 @@ is walked as LilyPond would play it:
   ``percent`` and ``tremolo`` repeats are always played out;
 - parts are the ``Staff`` contexts; voices are the branches of ``<< >>`` within one:
   the first part with notes (or the chosen one) and its first voice are kept;
-- key, time signature, tempo: the first of each; ``\\partial`` numbers the pickup bar 0.
+- key, time signature, tempo: the first of each; ``\\partial`` numbers the pickup bar 0;
+- a bare duration (``c4 8 8``) repeats the note or chord written before it.
 
 Every loss is a warning naming the measures. A file whose braces do not balance is a
-:class:`ParseError` with the line and column.
+:class:`ParseError` with the line and column, and so is a word no language of LilyPond
+reads as a note (``xyz4``): LilyPond refuses it, so it is never read as a rest.
+
+A file is refused, with one line that names it and the limit, before anything is played
+out (see :mod:`nabi_music.readers.limits`): when it is larger than ``file_mb``; when it
+holds more written notes than ``notes`` (all parts; python-ly would hold a tree of them
+all); when a repeat or a variable would play out to more notes than ``notes``, or the
+repeats and variables to more than :data:`STEPS_PER_NOTE` notes, commands and passes
+per note allowed (so that an empty ``\\repeat unfold 1000000000 { }`` is refused too);
+when one part holds more notes than ``notes``, a note or rest is longer than
+``note_wholes`` whole notes, or the music runs to more bars than ``bars``; and a number
+of more than :data:`MAX_DIGITS` digits, a fraction over zero, more than
+:data:`MAX_DOTS` dots, a pitch no code spells, a tempo no writer takes. Any other
+failure while reading is an :class:`InputError` naming the file. The work a file causes
+is bounded by its size, never by a number written in it.
 """
 
 from __future__ import annotations
 
 import bisect
+import contextlib
+import math
 import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from nabi_music.errors import InputError, NabiError, ParseError
-from nabi_music.music.notes import Melody, Note, Pitch
+from nabi_music.errors import InputError, NabiError, ParseError, shorten
+from nabi_music.music.metre import bar_length
+from nabi_music.music.notes import MAX_DENOMINATOR, Melody, Note, Pitch
 from nabi_music.music.ties import merge_rests, merge_ties
+from nabi_music.readers import limits
 from nabi_music.readers._common import (
     ReadOptions,
     Report,
@@ -58,9 +77,15 @@ IGNORED_CONTEXTS = {
     "FretBoards",
     "Devnull",
 }
-#: Most notes, rests and skips one score may expand to (``\\repeat unfold 1000000`` is
-#: refused rather than filling the memory).
-MAX_EVENTS = 500_000
+STEPS_PER_NOTE = 10
+"""Notes and commands (``\\time``, ties, passes of an empty repeat ...) that playing out
+the repeats and variables of a file may add, per note the ``notes`` limit allows."""
+MAX_DIGITS = 18
+"""The most digits of one number in a duration, a fraction or a count (``c4*3/2``)."""
+MAX_DOTS = 8
+"""The most dots after one duration (``c4..``)."""
+MAX_FACTORS = 4
+"""The most factors after one duration (``c4*3/2``)."""
 _SEMITONES = (0, 2, 4, 5, 7, 9, 11)
 #: Steps from a modal tonic to the major tonic of the same key signature.
 _MODE_STEPS = {"ionian": 0, "dorian": -1, "phrygian": -2, "lydian": -3, "mixolydian": -4}
@@ -78,6 +103,13 @@ _BRACKETS = {
     "ChordEnd": ">",
 }
 _CLOSES = {"}": "{", ">>": "<<", ">": "<"}
+_WORD = re.compile(r"[^\W\d_]+")
+_LONG_NUMBER = re.compile(rf"\d{{{MAX_DIGITS + 1},}}")
+_ZERO_DENOMINATOR = re.compile(r"/0+$")
+_OCTAVES = range(0, 9)
+"""The octaves note codes spell: ``c,,,,`` is C0, ``b''''`` is B8."""
+_TEMPOS = (0, 10_000)
+"""Quarter notes a minute: a tempo lies strictly between (what the writers take)."""
 
 
 def read_lilypond(path: Path, source: str, options: ReadOptions | None = None) -> Report:
@@ -88,25 +120,48 @@ def read_lilypond(path: Path, source: str, options: ReadOptions | None = None) -
 
 def read_lilypond_text(text: str, source: str, default_title: str, options: ReadOptions) -> Report:
     """The melodies of LilyPond text (see the module's docstring for the rules)."""
+    try:
+        return _read(text, source, default_title, options)
+    except NabiError:
+        raise
+    except RecursionError as err:
+        raise InputError(
+            f"{source}: the music is nested too deeply to read; "
+            "expected at most a few hundred levels of { } and commands"
+        ) from err
+    except MemoryError as err:
+        raise InputError(f"{source}: reading the file needs more memory than there is") from err
+    except Exception as err:
+        raise InputError(
+            f"{source}: cannot read this LilyPond file ({shorten(describe(err), 80)}); "
+            "expected LilyPond music such as \\relative c' { c4 d e f }"
+        ) from err
+
+
+def _read(text: str, source: str, default_title: str, options: ReadOptions) -> Report:
     import ly.document
     import ly.music.items as items
 
-    check_brackets(text, source)
+    text = text.replace("\r", "")  # as python-ly does: the positions agree
+    scan = _scan_tokens(text, source)
+    if scan.fixed:
+        text = _rewrite_fixed(text, scan.fixed)
+        scan = _scan_tokens(text, source)
     try:
-        doc = ly.document.Document(_rewrite_fixed(text))
-        root = items.Document(doc)
-        for inc in root.find(items.Include):
-            inc._document = None  # never follow \include: only this file is read
-        tunes = list(_tunes(root, items))
-    except RecursionError as err:
-        raise InputError(f"{source}: the music is nested too deeply to read") from err
-    except NabiError:
+        root = items.Document(ly.document.Document(text))
+    except (RecursionError, MemoryError):
         raise
     except Exception as err:
         raise InputError(
-            f"{source}: python-ly cannot parse this LilyPond file ({describe(err)}); "
+            f"{source}: python-ly cannot parse this LilyPond file "
+            f"({shorten(describe(err), 80)}); "
             "expected LilyPond music such as \\relative c' { c4 d e f }"
         ) from err
+    for inc in root.find(items.Include):
+        inc._document = None  # never follow \include: only this file is read
+    tunes = _tunes(root, items)
+    context = _Context(source, text, options, items, scan.unknown_words(root, items))
+    _check_unfolded(root, [music for music, _ in tunes], context)
     top_title = _header_title(root, items)
     melodies: list[Melody] = []
     skipped: list[Skipped] = []
@@ -115,13 +170,9 @@ def read_lilypond_text(text: str, source: str, default_title: str, options: Read
         title = header_title or top_title or default_title
         if many and not header_title:
             title = f"{title} #{index}"
-        where = f"{source} ({title})" if many else source
-        try:
-            walker = _Walker(where, options, items)
-            walker.walk(music)
-            melody = walker.melody(title, source)
-        except RecursionError as err:
-            raise InputError(f"{where}: the music is nested too deeply to read") from err
+        walker = _Walker(context, title if many else None)
+        walker.walk(music)
+        melody = walker.melody(title, source)
         if has_pitched_note(melody):
             melodies.append(melody)
         else:
@@ -132,36 +183,94 @@ def read_lilypond_text(text: str, source: str, default_title: str, options: Read
 
 
 def check_brackets(text: str, source: str) -> None:
-    """Raise :class:`ParseError` at the first ``{ } << >> < >`` that does not pair up."""
-    import ly.document
+    """Raise :class:`ParseError` at the first ``{ } << >> < >`` that does not pair up,
+    and at a number or a duration too long to read (see :func:`_scan_tokens`)."""
+    _scan_tokens(text.replace("\r", ""), source)
 
-    doc = ly.document.Document(text)
+
+@dataclass
+class _Scan:
+    """What one pass over the tokens finds, besides the errors it raises."""
+
+    fixed: list[int] = field(default_factory=list)
+    """Where each ``\\fixed`` starts."""
+    words: list[tuple[int, str, str]] = field(default_factory=list)
+    """``(position, token, kind)`` of the words python-ly may drop without a trace: kind
+    ``note`` (lexed as a note name), ``other`` (not lexed at all) or ``name``."""
+
+    def unknown_words(self, root: Any, items: Any) -> list[tuple[int, str, str]]:
+        """The words no node of python-ly's tree was made of, in order."""
+        if not self.words:
+            return []
+        notes = {n.position for n in root.iter_depth() if isinstance(n, items.Note)}
+        return [w for w in self.words if not (w[2] == "note" and w[0] in notes)]
+
+
+def _scan_tokens(text: str, source: str) -> _Scan:
+    """One pass over the tokens, as they come (none is kept): brackets pair up; numbers,
+    dots and factors are few enough to read; the file holds no more notes than the
+    ``notes`` limit (chords count once), so that python-ly never builds the tree of a
+    larger one; and the ``\\fixed`` commands and the words to check later are noted."""
+    import ly.lex
+    import ly.lex.lilypond as lex
+
+    scan = _Scan()
     stack: list[tuple[str, int, int]] = []
-    line = 0
-    for line, block in enumerate(doc, start=1):
-        for token in doc.tokens(block):
+    limit = limits.current().notes
+    notes = chord = 0
+    state = ly.lex.state(ly.lex.guessMode(text))
+    base = 0
+    for line, block in enumerate(text.split("\n"), start=1):
+        dots = factors = 0
+        for token in state.tokens(block):
             kind = type(token).__name__
-            mark = _BRACKETS.get(kind)
-            if kind == "Unparsed" and token in _CLOSES:
-                mark = str(token)  # a closer python-ly could not place: nothing is open
-            if mark is None:
-                continue
             col = token.pos + 1
-            if mark in _CLOSES:
-                if not stack or stack[-1][0] != _CLOSES[mark]:
-                    opened = (
-                        f" (the open {stack[-1][0]!r} is at line {stack[-1][1]})" if stack else ""
-                    )
+            if isinstance(token, lex.Duration):
+                if kind == "Length":
+                    dots = factors = 0
+                dots += isinstance(token, lex.Dot)
+                factors += isinstance(token, lex.Scaling)
+                if dots > MAX_DOTS or factors > MAX_FACTORS:
                     raise ParseError(
-                        f"LilyPond syntax error: unexpected {mark!r}{opened}; "
-                        "expected every { << < to be closed by } >> > in order",
+                        f"a duration with {dots} dots and {factors} factors; expected at "
+                        f"most {MAX_DOTS} dots and {MAX_FACTORS} factors, as in c4. or c4*3/2",
                         source,
                         line,
                         col,
                     )
-                stack.pop()
+            if isinstance(token, lex.Duration | lex.DecimalValue | lex.Fraction):
+                _check_number(str(token), kind, source, line, col)
+            if kind == "Unparsed":
+                if _WORD.search(token):
+                    scan.words.append((base + token.pos, str(token), "other"))
+                elif token in _CLOSES:  # a closer python-ly could not place: nothing is open
+                    _close(stack, str(token), source, line, col)
+                continue
+            if (isinstance(token, lex.MusicItem) and not chord) or kind == "ChordStart":
+                notes += 1
+                if notes > limit:
+                    raise limits.too_many(
+                        "notes written in the file (all parts)",
+                        notes,
+                        limit,
+                        "notes",
+                        f"{source}:{line}",
+                    )
+            if isinstance(token, lex.Note):
+                scan.words.append((base + token.pos, str(token), "note"))
+            elif kind == "Name":
+                scan.words.append((base + token.pos, str(token), "name"))
+            elif kind == "Command" and token == "\\fixed":
+                scan.fixed.append(base + token.pos)
+            mark = _BRACKETS.get(kind)
+            if mark is None:
+                continue
+            chord += (mark == "<") - (mark == ">")
+            if mark in _CLOSES:
+                _close(stack, mark, source, line, col)
             else:
                 stack.append((mark, line, col))
+        base += len(block) + 1
     if stack:
         mark, at_line, at_col = stack[-1]
         closer = {v: k for k, v in _CLOSES.items()}[mark]
@@ -172,20 +281,44 @@ def check_brackets(text: str, source: str) -> None:
             at_line,
             at_col,
         )
+    return scan
 
 
-def _rewrite_fixed(text: str) -> str:
+def _close(stack: list[tuple[str, int, int]], mark: str, source: str, line: int, col: int) -> None:
+    if not stack or stack[-1][0] != _CLOSES[mark]:
+        opened = f" (the open {stack[-1][0]!r} is at line {stack[-1][1]})" if stack else ""
+        raise ParseError(
+            f"LilyPond syntax error: unexpected {mark!r}{opened}; "
+            "expected every { << < to be closed by } >> > in order",
+            source,
+            line,
+            col,
+        )
+    stack.pop()
+
+
+def _check_number(token: str, kind: str, source: str, line: int, col: int) -> None:
+    long = _LONG_NUMBER.search(token)
+    if long is not None:
+        raise ParseError(
+            f"a number of {len(long[0]):,} digits ({shorten(token, 24)}); "
+            f"expected at most {MAX_DIGITS} digits",
+            source,
+            line,
+            col,
+        )
+    if kind in ("Fraction", "Scaling") and _ZERO_DENOMINATOR.search(token):
+        raise ParseError(
+            f"the fraction {shorten(token, 24)} divides by zero; expected N/M with M at least 1",
+            source,
+            line,
+            col,
+        )
+
+
+def _rewrite_fixed(text: str, starts: list[int]) -> str:
     """``\\fixed c'`` as ``\\transpose c c' \\absolute``: python-ly does not know
     ``\\fixed``, which reads its music as absolute pitches moved by the octave of its pitch."""
-    import ly.document
-
-    doc = ly.document.Document(text)
-    starts = [
-        doc.position(block) + tok.pos
-        for block in doc
-        for tok in doc.tokens(block)
-        if type(tok).__name__ == "Command" and tok == "\\fixed"
-    ]
     pattern = re.compile(r"\\fixed(\s+)[a-z]+([',]*)")
     for start in reversed(starts):
         m = pattern.match(text, start)
@@ -236,6 +369,203 @@ def _header_title(container: Any, items: Any) -> str | None:
     return None
 
 
+# --- what a file asks for, counted before anything is played out ------------------------
+
+
+class _Context:
+    """What the walks of one file share: its name and text (for line numbers), the
+    options, python-ly's item classes, the limits in force, and the words python-ly
+    dropped (checked where the walk meets them)."""
+
+    def __init__(
+        self,
+        source: str,
+        text: str,
+        options: ReadOptions,
+        items: Any,
+        unknown: list[tuple[int, str, str]],
+    ) -> None:
+        self.source = source
+        self.text = text
+        self.options = options
+        self.items = items
+        self.limits = limits.current()
+        self.unknown = unknown
+        self.unknown_at = [w[0] for w in unknown]
+        self.checked: set[int] = set()
+
+    def line(self, position: int) -> int:
+        return self.text.count("\n", 0, max(position, 0)) + 1
+
+    def column(self, position: int) -> int:
+        return position - self.text.rfind("\n", 0, position)
+
+    def at(self, node: Any, suffix: str = "") -> str:
+        """``file:line`` of a node, to begin a message."""
+        return f"{self.source}:{self.line(node.position)}{suffix}"
+
+    def check_words(self, node: Any, names: bool = False) -> None:
+        """Refuse a word python-ly dropped between the children of ``node`` (a note name no
+        language has, ``xyz4``); ``names``: also a bare name (after a pitch command)."""
+        if not self.unknown or id(node) in self.checked or node.position < 0:
+            return
+        self.checked.add(id(node))
+        lo = bisect.bisect_left(self.unknown_at, node.position)
+        if lo == len(self.unknown_at):
+            return
+        hi = bisect.bisect_left(self.unknown_at, node.end_position(), lo)
+        if lo == hi:
+            return
+        spans = [(child.position, child.end_position()) for child in node]
+        for position, token, kind in self.unknown[lo:hi]:
+            if (kind == "name" and not names) or any(a <= position < b for a, b in spans):
+                continue
+            first = _WORD.search(token)
+            word = _WORD.match(self.text, position + first.start()) if first else None
+            raise ParseError(
+                f"unknown note name '{shorten(word[0] if word else token)}'; expected a "
+                "note name such as c, cis or bes (or one of the \\language the file names), "
+                "or r for a rest",
+                self.source,
+                self.line(position),
+                self.column(position),
+            )
+
+
+def _repeat_parts(node: Any, it: Any) -> tuple[list[Any], list[Any]]:
+    """The body of a ``\\repeat`` and its ``\\alternative`` endings."""
+    children = list(node)
+    alt = children[-1] if children and isinstance(children[-1], it.Alternative) else None
+    body = children[:-1] if alt is not None else children
+    if alt is None and len(body) == 1 and isinstance(body[0], it.MusicList):
+        inner = list(body[0])  # LilyPond 2.24: \alternative at the end of the body
+        if inner and isinstance(inner[-1], it.Alternative) and not body[0].simultaneous:
+            alt, body = inner[-1], inner[:-1]
+    endings: list[Any] = []
+    if alt is not None:
+        for c in alt:
+            endings += list(c) if isinstance(c, it.MusicList) else [c]
+    return body, endings
+
+
+def _check_unfolded(root: Any, tunes: list[Any], context: _Context) -> None:
+    """Refuse a file whose repeats and variables play out to more than the limits allow,
+    before anything is played out (each node is counted once)."""
+    counter = _Unfolded(context)
+    steps = sum(counter.of(music)[1] for music in tunes)
+    written = 0
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        written += len(node)
+        stack.extend(node)
+    budget = STEPS_PER_NOTE * context.limits.notes
+    if steps - written > budget:
+        raise limits.too_many(
+            "notes, commands and passes added by playing out repeats and variables "
+            f"({STEPS_PER_NOTE} per note allowed)",
+            steps - written,
+            budget,
+            "notes",
+            context.source,
+        )
+
+
+class _Unfolded:
+    """Counts the notes and the steps (notes and commands) the walk of a node meets once
+    its repeats and variables are played out, without playing them out: a repeat counts
+    its body times its count (a pass of an empty body as one step), a variable its value.
+    A repeat or variable that plays out to more than the limits allow is refused here."""
+
+    def __init__(self, context: _Context) -> None:
+        self.context = context
+        self.items = context.items
+        self.memo: dict[int, tuple[int, int]] = {}
+        self.open: set[int] = set()
+
+    def of(self, node: Any) -> tuple[int, int]:
+        """``(notes, steps)`` of ``node`` played out."""
+        key = id(node)
+        known = self.memo.get(key)
+        if known is not None:
+            return known
+        if key in self.open:
+            return 0, 1  # a variable that refers to itself: the walk refuses it
+        self.open.add(key)
+        try:
+            found = self._count(node)
+        finally:
+            self.open.discard(key)
+        self.memo[key] = found
+        return found
+
+    def _count(self, node: Any) -> tuple[int, int]:
+        it = self.items
+        if isinstance(node, it.Durable) and not isinstance(node, it.LyricText):
+            return 1, 1
+        if isinstance(node, it.LyricMode | it.ChordMode | it.FigureMode | it.DrumMode):
+            return 0, 1
+        if isinstance(node, it.LyricsTo) or (
+            isinstance(node, it.Context) and node.context() in IGNORED_CONTEXTS
+        ):
+            return 0, 1
+        if isinstance(node, it.UserCommand):
+            value = node.value()
+            if value is None or not _is_music(value, it):
+                return 0, 1
+            notes, steps = self.of(value)
+            self._check(node, f"\\{shorten(node.name(), 30)}", notes, steps + 1)
+            return notes, steps + 1
+        if isinstance(node, it.Repeat):
+            return self._repeat(node)
+        children = _tagged(node, it) if isinstance(node, it.Tag) else node
+        notes, steps = 0, 1
+        for child in children:
+            n, s = self.of(child)
+            notes += n
+            steps += s
+        return notes, steps
+
+    def _repeat(self, node: Any) -> tuple[int, int]:
+        body, endings = _repeat_parts(node, self.items)
+        kind = node.specifier()
+        notes = steps = 0
+        for child in body:
+            n, s = self.of(child)
+            notes += n
+            steps += s
+        counted = [self.of(e) for e in endings]
+        end_notes = sum(n for n, _ in counted)
+        end_steps = sum(s for _, s in counted)
+        if not (self.context.options.repeats or kind not in ("volta", "segno")):
+            return notes + end_notes, 1 + steps + end_steps
+        count = node.repeat_count()
+        passes = max(count, len(endings))
+        notes *= passes
+        steps = 1 + passes * max(1, steps)
+        if counted:  # the passes beyond the endings take the first ending
+            notes += (passes - len(counted)) * counted[0][0] + end_notes
+            steps += (passes - len(counted)) * max(1, counted[0][1]) + end_steps
+        self._check(node, f"\\repeat {shorten(kind, 20)} {count}", notes, steps)
+        return notes, steps
+
+    def _check(self, node: Any, what: str, notes: int, steps: int) -> None:
+        limit = self.context.limits.notes
+        if notes > limit:
+            raise limits.too_many(
+                f"notes once {what} is played out", notes, limit, "notes", self.context.at(node)
+            )
+        if steps > STEPS_PER_NOTE * limit:
+            raise limits.too_many(
+                f"notes, commands and passes once {what} is played out "
+                f"({STEPS_PER_NOTE} per note allowed)",
+                steps,
+                STEPS_PER_NOTE * limit,
+                "notes",
+                self.context.at(node),
+            )
+
+
 # --- the walk ------------------------------------------------------------------------
 
 
@@ -274,10 +604,13 @@ class _Relative:
 class _Walker:
     """Walks python-ly's music tree in time, keeping one line (see the module docstring)."""
 
-    def __init__(self, where: str, options: ReadOptions, items: Any) -> None:
-        self.where = where
-        self.options = options
-        self.items = items
+    def __init__(self, context: _Context, title: str | None) -> None:
+        self.context = context
+        self.suffix = f" ({title})" if title else ""
+        self.where = context.source + self.suffix
+        self.options = context.options
+        self.items = context.items
+        self.limits = context.limits
         self.time = Fraction(0)
         self.written = Fraction(0)
         self.scale = Fraction(1)
@@ -286,12 +619,12 @@ class _Walker:
         self.relative: list[_Relative | None] = [None]
         self.transpose = (0, 0)  # steps, semitones
         self.last_chord: list[Pitch] = []
+        self.previous: list[Pitch] = []  # the last note's or chord's, for a bare duration
         self.expanding: set[str] = set()
         # Pitches resolved on the first (written) pass, reused when a repeat is played
         # again: \relative works on the written text, once.
         self.memo: dict[int, list[Pitch]] = {}
         self.replaying = 0
-        self.count = 0
         self.staves: list[tuple[str | None, bool]] = []  # (name, holds notes)
         self.chosen_staff: int | None = None
         self.keys: list[tuple[Fraction, str]] = []
@@ -313,8 +646,9 @@ class _Walker:
                 f"{source}: no part {choice!r}; the score has {count}"
                 + (f": {listing}" if listing else "")
             )
-        notes = self._notes()
         measure = self._measure_numbers()
+        self._check_bars()
+        notes = self._notes()
         log = []
         with_notes = [k for k, (_, has) in enumerate(self.staves, 1) if has]
         if len(with_notes) > 1 and self.chosen_staff is not None:
@@ -366,31 +700,57 @@ class _Walker:
         return merge_rests(merge_ties(notes))
 
     def _measure_numbers(self) -> Any:
-        """A function: written time in quarters -> measure number (a pickup is measure 0)."""
+        """A function: written time in quarters -> measure number (a pickup is measure 0).
+
+        The bars are counted, not listed: one stretch per time signature in force, and
+        music of more bars than the ``bars`` limit is refused."""
         end = max((e.written + e.duration for e in self.line.events), default=Fraction(0))
         end = max([end, *self.line.graces, *(t for t, _ in self.line.voices)])
-        changes = sorted((t, Fraction(4 * n, d)) for t, n, d in self.times) or []
-        starts: list[Fraction] = [Fraction(0)]
-        numbers: list[int] = [0 if self.partial else 1]
-        t = self.partial or Fraction(0)
+        changes = sorted(((t, Fraction(4 * n, d)) for t, n, d in self.times), key=lambda c: c[0])
+        stretches: list[tuple[Fraction, int, Fraction]] = []  # (start, number, bar length)
+        t, number, length = self.partial or Fraction(0), 1, Fraction(4)
         if self.partial:
-            starts.append(t)
-            numbers.append(1)
-        while t <= end and len(starts) < 1_000_000:
-            length = Fraction(4)
-            for when, value in changes:
-                if when <= t:
-                    length = value
-            t += max(length, Fraction(1, 64))
-            starts.append(t)
-            numbers.append(numbers[-1] + 1)
+            stretches.append((Fraction(0), 0, self.partial))
+        k = 0
+        while True:
+            while k < len(changes) and changes[k][0] <= t:
+                length = max(changes[k][1], Fraction(1, 64))
+                k += 1
+            stretches.append((t, number, length))
+            if k == len(changes) or changes[k][0] > end:
+                break
+            bars = math.ceil((changes[k][0] - t) / length)
+            t, number = t + bars * length, number + bars
+        starts = [start for start, _, _ in stretches]
 
         def measure(when: Fraction) -> int:
-            return numbers[max(0, bisect.bisect_right(starts, when) - 1)]
+            start, first, bar = stretches[max(0, bisect.bisect_right(starts, when) - 1)]
+            return first + int((when - start) // bar)
 
+        last = stretches[-1]
+        bars = measure(end) - (end > last[0] and (end - last[0]) % last[2] == 0)
+        if bars > self.limits.bars:
+            raise limits.too_many("bars", bars, self.limits.bars, "bars", self.where)
         return measure
 
+    def _check_bars(self) -> None:
+        """Refuse a melody that plays out to more bars than the ``bars`` limit (bars of its
+        first time signature, or of 4/4)."""
+        end = max((e.start + e.duration for e in self.line.events), default=Fraction(0))
+        bar = Fraction(4)  # and for a time signature no writer takes
+        if self.times:
+            with contextlib.suppress(InputError):
+                bar = bar_length(f"{self.times[0][1]}/{self.times[0][2]}")
+        bars = math.ceil(end / bar)
+        if bars > self.limits.bars:
+            raise limits.too_many(
+                "bars once the repeats are played out", bars, self.limits.bars, "bars", self.where
+            )
+
     # -- emitting --
+
+    def _at(self, node: Any) -> str:
+        return self.context.at(node, self.suffix)
 
     def _emit(self, pitch: Pitch | None, node: Any, chord: bool = False) -> None:
         base, scaling = node.duration
@@ -401,24 +761,51 @@ class _Walker:
             return
         if duration <= 0:
             return
-        self.count += 1
-        if self.count > MAX_EVENTS:
-            raise InputError(f"{self.where}: more than {MAX_EVENTS} notes; expected a melody")
+        self._check_length(duration, node)
         if chord:
             self.line.chords.append(self.written)
         self.line.events.append(_Event(self.time, duration, pitch, self.written))
-        self.time += duration
-        self.written += duration
+        self._check_count(node)
+        self._move(duration, node)
 
     def _advance(self, node: Any) -> None:
+        if self.grace:
+            return
         base, scaling = node.duration
-        self.count += 1
-        if self.count > MAX_EVENTS:
-            raise InputError(f"{self.where}: more than {MAX_EVENTS} notes; expected a melody")
-        if not self.grace:
-            duration = Fraction(base) * Fraction(scaling) * 4 * self.scale
-            self.time += duration
-            self.written += duration
+        duration = Fraction(base) * Fraction(scaling) * 4 * self.scale
+        if duration > 0:
+            self._check_length(duration, node)
+            self._move(duration, node)
+
+    def _move(self, duration: Fraction, node: Any) -> None:
+        self.time += duration
+        self.written += duration
+        if max(self.time.denominator, self.written.denominator) > MAX_DENOMINATOR:
+            raise InputError(
+                f"{self._at(node)}: the durations divide the beat too finely to follow "
+                f"(a time of {self.time.denominator.bit_length()} bits of denominator); "
+                "expected the tuplets of music, such as \\tuplet 3/2 or \\tuplet 5/4"
+            )
+
+    def _check_length(self, duration: Fraction, node: Any, what: str = "") -> None:
+        """Refuse a note or rest (or pickup) longer than the ``note_wholes`` limit."""
+        limit = self.limits.note_wholes
+        if duration > 4 * limit:
+            raise limits.too_many(
+                f"whole notes in {what or 'one note or rest'}",
+                math.ceil(duration / 4),
+                limit,
+                "note_wholes",
+                self._at(node),
+            )
+
+    def _check_count(self, node: Any) -> None:
+        """Refuse a part (one line of notes) of more notes than the ``notes`` limit."""
+        count, limit = len(self.line.events), self.limits.notes
+        if count > limit:
+            raise limits.too_many(
+                "notes and rests in one part", count, limit, "notes", self._at(node)
+            )
 
     def _pitch(self, note: Any, chord_ref: Any = None) -> tuple[Pitch, Any]:
         """The absolute pitch of a python-ly Note (relative mode, octave check, transpose)."""
@@ -436,13 +823,22 @@ class _Walker:
         alter = semitones - (octave * 12 + _SEMITONES[step])
         if alter.denominator != 1 or abs(alter) > 2:
             midi = round(semitones) + 48
-            respelled = Pitch.from_midi(midi)
+            respelled = self._in_range(Pitch.from_midi(midi), note)
             self.line.respelled.append(
                 f"respelled a note of alteration {float(alter):g} as {respelled.name} "
                 "(no such accidental in codes)"
             )
             return respelled, absolute
-        return Pitch("cdefgab"[step], int(alter), octave + 3), absolute
+        return self._in_range(Pitch("cdefgab"[step], int(alter), octave + 3), note), absolute
+
+    def _in_range(self, pitch: Pitch, note: Any) -> Pitch:
+        if pitch.octave not in _OCTAVES:
+            raise InputError(
+                f"{self._at(note)}: the note "
+                f"{shorten(str(note.token) + str(note.octave_token or ''), 30)} is in octave "
+                f"{pitch.octave}; expected a pitch from C0 to B8, the range of note codes"
+            )
+        return pitch
 
     # -- the walk --
 
@@ -456,23 +852,28 @@ class _Walker:
                 if self.relative[-1] is not None:
                     self.relative[-1].last = absolute
                 self.memo[id(node)] = [pitch]
+            self.previous = [pitch]
             self._emit(pitch, node)
         elif isinstance(node, it.Chord):
             self._chord(node)
         elif isinstance(node, it.Q):
             if self.last_chord:
+                self.previous = self.last_chord
                 top = max(self.last_chord, key=lambda p: p.midi)
                 self._emit(top, node, chord=len(self.last_chord) > 1)
             else:
                 self._advance(node)
         elif isinstance(node, it.Rest):
             self._emit(None, node)
-        elif isinstance(node, it.Skip | it.Unpitched | it.DrumNote):
+        elif isinstance(node, it.Unpitched):
+            self._unpitched(node)
+        elif isinstance(node, it.Skip | it.DrumNote):
             self._advance(node)
         elif isinstance(node, it.Tie):
             if self.line.events and not self.grace:
                 self.line.events[-1].tie = True
         elif isinstance(node, it.MusicList):
+            self.context.check_words(node)
             if node.simultaneous:
                 self._simultaneous(list(node))
             else:
@@ -516,11 +917,13 @@ class _Walker:
                 self.times.append((self.written, int(num), int(1 / frac)))
         elif isinstance(node, it.Partial):
             if self.written == 0 and not self.line.events:
-                self.partial = Fraction(node.partial_length()) * 4
+                length = Fraction(node.partial_length()) * 4
+                self._check_length(length, node, "the \\partial")
+                self.partial = length
         elif isinstance(node, it.Tempo):
             self._tempo(node)
         elif isinstance(node, it.Tag):
-            for child in list(node)[-1:]:
+            for child in _tagged(node, it):
                 self.walk(child)
         elif isinstance(node, it.PartCombine):
             self._simultaneous(list(node))
@@ -540,15 +943,28 @@ class _Walker:
         finally:
             self.grace = saved
 
+    def _unpitched(self, node: Any) -> None:
+        """A bare duration (``c4 8 8``): LilyPond plays the note or chord before it (in
+        the written order), or nothing at the start."""
+        if self.replaying and id(node) in self.memo:
+            pitches = self.memo[id(node)]
+        else:
+            pitches = self.memo[id(node)] = self.previous
+        if not pitches:
+            self._advance(node)
+            return
+        self._emit(max(pitches, key=lambda p: p.midi), node, chord=len(pitches) > 1)
+
     def _chord(self, node: Any) -> None:
         it = self.items
+        self.context.check_words(node)
         notes = [c for c in node if isinstance(c, it.Note)]
         if not notes:
             self._advance(node)
             return
         if self.replaying and id(node) in self.memo:
             pitches = self.memo[id(node)]
-            self.last_chord = pitches
+            self.last_chord = self.previous = pitches
             self._emit(max(pitches, key=lambda p: p.midi), node, chord=len(pitches) > 1)
             return
         rel = self.relative[-1]
@@ -564,7 +980,7 @@ class _Walker:
             pitches.append(pitch)
         if rel is not None and first_abs is not None:
             rel.last = first_abs
-        self.last_chord = pitches
+        self.last_chord = self.previous = pitches
         self.memo[id(node)] = pitches
         top = max(pitches, key=lambda p: p.midi)
         self._emit(top, node, chord=len(pitches) > 1)
@@ -573,6 +989,7 @@ class _Walker:
         import ly.pitch
 
         it = self.items
+        self.context.check_words(node, names=True)
         children = list(node)
         start = ly.pitch.Pitch(3, 0, 0)  # f: "\relative { c' }" reads c' as written
         if children and isinstance(children[0], it.Note):
@@ -587,10 +1004,14 @@ class _Walker:
 
     def _transpose(self, node: Any) -> None:
         it = self.items
+        self.context.check_words(node, names=True)
         children = list(node)
         pitches = [c.pitch for c in children[:2] if isinstance(c, it.Note)]
         if len(pitches) < 2:
-            return
+            raise InputError(
+                f"{self._at(node)}: \\transpose without its two pitches; expected "
+                "\\transpose c d { ... }"
+            )
         a, b = pitches
         steps = (b.octave * 7 + b.note) - (a.octave * 7 + a.note)
         semis = (b.octave * 12 + _SEMITONES[b.note] + Fraction(b.alter) * 2) - (
@@ -609,18 +1030,7 @@ class _Walker:
             self.transpose = saved
 
     def _repeat(self, node: Any) -> None:
-        it = self.items
-        children = list(node)
-        alt = children[-1] if children and isinstance(children[-1], it.Alternative) else None
-        body = children[:-1] if alt is not None else children
-        if alt is None and len(body) == 1 and isinstance(body[0], it.MusicList):
-            inner = list(body[0])  # LilyPond 2.24: \alternative at the end of the body
-            if inner and isinstance(inner[-1], it.Alternative) and not body[0].simultaneous:
-                alt, body = inner[-1], inner[:-1]
-        endings: list[Any] = []
-        if alt is not None:
-            for c in alt:
-                endings += list(c) if isinstance(c, it.MusicList) else [c]
+        body, endings = _repeat_parts(node, self.items)
         kind = node.specifier()
         unfold = self.options.repeats or kind not in ("volta", "segno")
         if not unfold:
@@ -718,6 +1128,7 @@ class _Walker:
         kept = with_notes[0] if with_notes else None
         if kept is not None:
             outer.absorb(kept[0])
+            self._check_count(branches[results.index(kept)])
         if len(with_notes) > 1:
             outer.voices.append((start_written, len(with_notes)))
         self.time = max([start_time, *(r[1] for r in results)])
@@ -737,6 +1148,7 @@ class _Walker:
             self.expanding.discard(name)
 
     def _key(self, node: Any) -> None:
+        self.context.check_words(node, names=True)
         tonic = node.pitch()
         mode = node.mode() or "major"
         if tonic is None:
@@ -762,7 +1174,24 @@ class _Walker:
         values = node.tempo()
         fraction = Fraction(node.fraction())
         if values and fraction:
-            self.tempos.append((self.written, round(float(values[0] * fraction * 4), 3)))
+            bpm = Fraction(values[0]) * fraction * 4
+            low, high = _TEMPOS
+            if not low < bpm < high:
+                raise InputError(
+                    f"{self._at(node)}: a \\tempo of {float(bpm):g} quarter notes a minute; "
+                    f"expected more than {low} and less than {high:,}"
+                )
+            self.tempos.append((self.written, round(float(bpm), 3)))
+
+
+def _tagged(node: Any, it: Any) -> list[Any]:
+    """The music of ``\\tag``, ``\\keepWithTag`` ...: its children after the tag's symbol.
+    A bare word symbol (``\\tag score { }``) is no node of python-ly's, which then takes
+    the music after it as a child as well: it is walked too, as LilyPond plays it."""
+    children = list(node)
+    if children and isinstance(children[0], it.Scheme | it.String):
+        children = children[1:]
+    return children
 
 
 def _is_first(choice: int | str) -> bool:

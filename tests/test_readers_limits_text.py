@@ -80,7 +80,22 @@ LILYPOND = {
     ),
     "written_notes": (
         lambda: "{ " + "c4 " * 100_001 + "}",
-        f"notes written in the file (all parts): 100,001, over the limit of 100,000; {NOTES}",
+        f"notes written in the file (all parts and chords): 100,001, over the limit of "
+        f"100,000; {NOTES}",
+    ),
+    "chord_of_many": (
+        lambda: "{ <" + "c " * 100_001 + ">4 }",
+        "notes written in the file (all parts and chords): 100,001",
+    ),
+    "many_lines": (
+        lambda: "{ c4 }" + "\n" * 1_000_000,
+        f":999995: tokens and lines in the file (10 per note allowed): 1,000,001, over the "
+        f"limit of 1,000,000; {NOTES}",
+    ),
+    "many_comments": (lambda: "{ c4 }\n" + "% x\n" * 600_000, "tokens and lines in the file"),
+    "many_scheme_numbers": (
+        lambda: "x = #'(" + "1 " * 600_000 + ")\n{ c4 }",
+        "tokens and lines in the file",
     ),
     "tuplets_too_fine": (
         "{ \\tuplet 999999937/1 { c4 } \\tuplet 999999929/1 { c4 } \\tuplet 999999893/1 { c4 } }",

@@ -43,6 +43,7 @@ import bisect
 import contextlib
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -209,20 +210,27 @@ class _Scan:
 def _scan_tokens(text: str, source: str) -> _Scan:
     """One pass over the tokens, as they come (none is kept): brackets pair up; numbers,
     dots and factors are few enough to read; the file holds no more notes than the
-    ``notes`` limit (chords count once), so that python-ly never builds the tree of a
-    larger one; and the ``\\fixed`` commands and the words to check later are noted."""
+    ``notes`` limit, and no more tokens and lines than :data:`STEPS_PER_NOTE` per note,
+    so that python-ly never builds the tree of a larger one (it keeps objects of a few
+    hundred bytes for each); and the ``\\fixed`` commands and the words to check later
+    are noted."""
     import ly.lex
     import ly.lex.lilypond as lex
 
     scan = _Scan()
     stack: list[tuple[str, int, int]] = []
     limit = limits.current().notes
-    notes = chord = 0
+    budget = STEPS_PER_NOTE * limit
+    notes = pieces = 0
     state = ly.lex.state(ly.lex.guessMode(text))
     base = 0
-    for line, block in enumerate(text.split("\n"), start=1):
+    for line, block in enumerate(_lines(text), start=1):
         dots = factors = 0
+        pieces += 1  # python-ly keeps an object for each line, and for each token
+        _check_pieces(pieces, budget, source, line)
         for token in state.tokens(block):
+            pieces += 1
+            _check_pieces(pieces, budget, source, line)
             kind = type(token).__name__
             col = token.pos + 1
             if isinstance(token, lex.Duration):
@@ -246,11 +254,11 @@ def _scan_tokens(text: str, source: str) -> _Scan:
                 elif token in _CLOSES:  # a closer python-ly could not place: nothing is open
                     _close(stack, str(token), source, line, col)
                 continue
-            if (isinstance(token, lex.MusicItem) and not chord) or kind == "ChordStart":
+            if isinstance(token, lex.MusicItem):
                 notes += 1
                 if notes > limit:
                     raise limits.too_many(
-                        "notes written in the file (all parts)",
+                        "notes written in the file (all parts and chords)",
                         notes,
                         limit,
                         "notes",
@@ -265,7 +273,6 @@ def _scan_tokens(text: str, source: str) -> _Scan:
             mark = _BRACKETS.get(kind)
             if mark is None:
                 continue
-            chord += (mark == "<") - (mark == ">")
             if mark in _CLOSES:
                 _close(stack, mark, source, line, col)
             else:
@@ -282,6 +289,26 @@ def _scan_tokens(text: str, source: str) -> _Scan:
             at_col,
         )
     return scan
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of ``text`` one by one (``text.split("\\n")`` without the list)."""
+    start = 0
+    while (end := text.find("\n", start)) >= 0:
+        yield text[start:end]
+        start = end + 1
+    yield text[start:]
+
+
+def _check_pieces(pieces: int, budget: int, source: str, line: int) -> None:
+    if pieces > budget:
+        raise limits.too_many(
+            f"tokens and lines in the file ({STEPS_PER_NOTE} per note allowed)",
+            pieces,
+            budget,
+            "notes",
+            f"{source}:{line}",
+        )
 
 
 def _close(stack: list[tuple[str, int, int]], mark: str, source: str, line: int, col: int) -> None:

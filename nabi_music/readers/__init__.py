@@ -6,7 +6,12 @@ the tunes it skipped with their reasons, and raises only nabi_music errors.
 Conversions that lose something (a chord reduced to its top note, a second part
 dropped) are warned about with :class:`NabiWarning`, saying where (measure
 numbers), and recorded in ``Melody.warnings``. music21 and python-ly are imported
-on first use; MIDI files are read with mido (music21's MIDI import is quadratic).
+on first use. Every format is read in time and memory linear in the file: MIDI by a
+reader of its own (music21's MIDI import is quadratic), ABC by music21's tokenizer and
+a conversion of its own (:mod:`~nabi_music.readers.abc`), MusicXML by music21 with its
+bars inserted in linear time (:mod:`~nabi_music.readers.musicxml`). A file over the
+``file_mb`` limit is refused before any reader opens it; each reader checks the
+numbers a file holds against :mod:`~nabi_music.readers.limits` before expanding them.
 
 Options (:class:`ReadOptions`): ``part`` chooses the part (staff) to read, by
 1-based number or name (default: the first part with notes, its top voice);
@@ -22,11 +27,14 @@ from pathlib import Path
 
 from nabi_music.errors import InputError, NabiWarning
 from nabi_music.music.notes import Melody
+from nabi_music.readers import limits
 from nabi_music.readers._common import ReadOptions, Report, Skipped, describe
+from nabi_music.readers.abc import read_abc
 from nabi_music.readers.codes import read_codes
 from nabi_music.readers.lilypond import read_lilypond
 from nabi_music.readers.midi import read_midi
-from nabi_music.readers.music21_bridge import FILE_FORMATS, read_corpus, read_music21_file
+from nabi_music.readers.music21_bridge import read_corpus
+from nabi_music.readers.musicxml import read_musicxml
 
 __all__ = ["CORPUS_PREFIX", "READERS", "ReadOptions", "Skipped", "read", "read_report"]
 
@@ -35,9 +43,12 @@ Reader = Callable[[Path, str, ReadOptions], Report]
 #: File extension (lower case) -> reader taking ``(path, source, options)``.
 READERS: dict[str, Reader] = {
     ".ly": read_lilypond,
-    **dict.fromkeys(FILE_FORMATS, read_music21_file),
+    ".musicxml": read_musicxml,
+    ".xml": read_musicxml,
+    ".mxl": read_musicxml,
     ".mid": read_midi,
     ".midi": read_midi,
+    ".abc": read_abc,
     ".txt": read_codes,
 }
 
@@ -128,8 +139,12 @@ def _read_file(file: Path, source: str, options: ReadOptions) -> Report:
         if reader is None:
             found = f"'{file.suffix}'" if file.suffix else "none"
             raise InputError(f"{source}: unknown file extension {found}; {_expected()}")
-        if file.stat().st_size == 0:
+        size = file.stat().st_size
+        if size == 0:
             raise InputError(f"{source}: empty file; expected a score")
+        limit = limits.current().file_bytes
+        if size > limit:  # before any reader opens it
+            raise limits.too_many("bytes in the file", size, limit, "file_mb", source)
         with file.open("rb"):
             pass  # a permission error here reads better than one from inside music21
     except OSError as err:

@@ -1,28 +1,33 @@
 """The one bridge to music21: its streams become :class:`Melody` objects.
 
-Reads MusicXML (``.musicxml .xml .mxl``), ABC (``.abc``) and files of the music21
-corpus; repeats are played out with music21's ``expandRepeats`` (or kept as written).
-music21 is imported inside the functions, so importing this module stays cheap.
+Turns the music21 scores of MusicXML (:mod:`nabi_music.readers.musicxml`), of ABC tunes
+music21 translates itself (:mod:`nabi_music.readers.abc`) and of the music21 corpus into
+melodies; repeats are played out bar by bar (:mod:`nabi_music.readers.repeats`, linear
+in what is heard; music21's ``expandRepeats`` only for D.C. and D.S. jumps) or kept as
+written. Every note, rest and gap is checked against :mod:`nabi_music.readers.limits`
+before it is split into codes. music21 is imported through :mod:`nabi_music.backend` on
+first use, so importing this module stays cheap.
 
-Files are parsed with ``forceSource=True``: music21 then neither writes nor loads
-pickled copies in its scratch directory.
+:func:`musicxml_score` builds a music21 score from a parsed MusicXML tree in time linear
+in its bars (music21's own importer inserts each bar into its part in time linear in
+the part, quadratic in all; here bars are inserted unsorted and the part sorted once).
 """
 
 from __future__ import annotations
 
+import copy
+import functools
+import math
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from nabi_music import backend
-from nabi_music.errors import InputError
-from nabi_music.music.notes import (
-    Melody,
-    Note,
-    Pitch,
-)
+from nabi_music.errors import InputError, NabiError
+from nabi_music.music.notes import Melody, Note, Pitch
 from nabi_music.music.ties import merge_rests, merge_ties
+from nabi_music.readers import limits
 from nabi_music.readers._common import (
     ReadOptions,
     Report,
@@ -31,54 +36,16 @@ from nabi_music.readers._common import (
     has_pitched_note,
     in_measures,
 )
+from nabi_music.readers.repeats import Bar, play_order
 
 #: Finest duration grid kept from float quarter lengths: 64ths and triplets, quintuplets,
 #: septuplets of them.
 MAX_DENOMINATOR = 64 * 3 * 5 * 7
 
-#: Grid MIDI times are snapped to: 32nd notes (8 per quarter) and 16th triplets (6).
-MIDI_DIVISORS = (8, 6)
-
-#: File extension -> (music21 format name, what to call it in messages).
-FILE_FORMATS = {
-    ".musicxml": ("musicxml", "MusicXML"),
-    ".xml": ("musicxml", "MusicXML"),
-    ".mxl": ("musicxml", "compressed MusicXML"),
-    ".mid": ("midi", "MIDI"),
-    ".midi": ("midi", "MIDI"),
-    ".abc": ("abc", "ABC"),
-}
-
-
-def read_music21_file(path: Path, source: str, options: ReadOptions | None = None) -> Report:
-    """Every tune of a MusicXML, MIDI or ABC file, one :class:`Melody` each."""
-    converter = backend.music21("converter")
-
-    fmt, label = FILE_FORMATS[path.suffix.lower()]
-    # MIDI times snap to 32nd notes and 16th triplets (music21's default: 16ths, 8th triplets)
-    extra = {"quarterLengthDivisors": MIDI_DIVISORS} if fmt == "midi" else {}
-    try:
-        parsed = converter.parseFile(path, format=fmt, forceSource=True, **extra)
-    except Exception as err:
-        raise InputError(
-            f"{source}: cannot read as {label} ({describe(err)}); expected a valid {label} file"
-        ) from err
-    return melodies_from_stream(
-        parsed,
-        source=source,
-        default_title=path.stem,
-        options=options,
-        strip_trailing_rests=fmt == "midi",
-        repeat_signs=fmt == "abc" and _has_abc_repeat_signs(path),
-    )
-
-
-def _has_abc_repeat_signs(path: Path) -> bool:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return False
-    return any(sign in text for sign in ("|:", ":|", "::"))
+#: Tempi outside this range (quarter notes per minute) are ignored with a warning.
+TEMPO_RANGE = (1.0, 1000.0)
+#: Key signatures of more sharps or flats than this are ignored with a warning.
+MAX_KEY_ACCIDENTALS = 7
 
 
 def read_corpus(name: str, source: str, options: ReadOptions | None = None) -> Report:
@@ -105,6 +72,58 @@ def read_corpus(name: str, source: str, options: ReadOptions | None = None) -> R
     file_path = getattr(parsed.metadata, "filePath", None) if parsed.metadata else None
     stem = Path(str(file_path)).stem if file_path else Path(name).name
     return melodies_from_stream(parsed, source=source, default_title=stem, options=options)
+
+
+# --- MusicXML ---------------------------------------------------------------
+
+
+@functools.cache
+def _linear_importer() -> type:
+    """music21's MusicXML importer, with each part's bars inserted unsorted (``coreInsert``)
+    and the part sorted once at its end, instead of ``insert`` re-measuring the part at
+    each bar."""
+    xml_to_m21 = backend.music21("musicxml.xmlToM21")
+
+    class _Bars:
+        """Stands for a part while its bars are read: ``insert`` without re-measuring."""
+
+        def __init__(self, part: Any) -> None:
+            object.__setattr__(self, "_part", part)
+
+        def insert(self, offset: Any, element: Any, **_: Any) -> None:
+            self._part.coreInsert(offset, element, ignoreSort=True)
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._part, name)
+
+        def __setattr__(self, name: str, value: Any) -> None:
+            setattr(self._part, name, value)
+
+    class _PartParser(xml_to_m21.PartParser):
+        def parseMeasures(self) -> None:
+            part = self.stream
+            self.stream = _Bars(part)
+            try:
+                super().parseMeasures()
+            finally:
+                self.stream = part
+            part.coreElementsChanged()  # unsorted now: sorted on first use
+
+    class _Importer(xml_to_m21.MusicXMLImporter):
+        def xmlPartToPart(self, mxPart: Any, mxScorePart: Any) -> Any:
+            parser = _PartParser(mxPart, mxScorePart=mxScorePart, parent=self)
+            parser.parse()
+            return parser.stream if parser.appendToScoreAfterParse else None
+
+    return _Importer
+
+
+def musicxml_score(root: Any) -> Any:
+    """A music21 Score from the root (``<score-partwise>``) of a parsed MusicXML tree."""
+    importer = _linear_importer()()
+    importer.xmlRoot = root
+    importer.xmlRootToScore(root, importer.stream)
+    return importer.stream
 
 
 # --- stream -> Melody ------------------------------------------------------
@@ -136,13 +155,14 @@ def melodies_from_stream(
     melodies: list[Melody] = []
     skipped: list[Skipped] = []
     for index, score in enumerate(scores, start=1):
+        title = default_title
         try:
             number = getattr(score.metadata, "number", None) if score.metadata else None
             title = default_title if not many else f"{default_title} #{number or index}"
-            melody = _melody_from_score(
-                score, source, title, many, strip_trailing_rests, options, repeat_signs
+            melody = melody_from_score(
+                score, source, title, many, options, strip_trailing_rests, repeat_signs
             )
-        except InputError as err:
+        except NabiError as err:
             if not many:
                 raise
             skipped.append(Skipped(title, str(err).removeprefix(f"{source}: ")))
@@ -160,8 +180,8 @@ def melodies_from_stream(
 
 
 @dataclass
-class _Log:
-    """Warnings collected while converting one score."""
+class Log:
+    """Warnings collected while converting one score, each prefixed with ``where``."""
 
     where: str
     messages: list[str] = field(default_factory=list)
@@ -194,19 +214,20 @@ def _choose_part(
     raise InputError(f"{where}: no part {choice!r}; the score has {count}: {listing}")
 
 
-def _melody_from_score(
+def melody_from_score(
     score: Any,
     source: str,
     default_title: str,
     in_opus: bool,
-    strip: bool,
     options: ReadOptions,
+    strip: bool = False,
     repeat_signs: bool = False,
 ) -> Melody:
+    """The melody of one music21 score: the chosen part's top voice, repeats played out."""
     stream = backend.music21("stream")
 
     title = _title(score, default_title) or default_title
-    log = _Log(f"{source} ({title})" if in_opus else source)
+    log = Log(f"{source} ({title})" if in_opus else source)
     parts = list(score.parts) if isinstance(score, stream.Score) else [score]
     if not parts:
         parts = [score]
@@ -227,10 +248,7 @@ def _melody_from_score(
             "':|' and '|]' combinations); its repeats, if any, are read in the written order"
         )
     if options.repeats and _has_repeats(part):
-        try:
-            line = part.expandRepeats()
-        except Exception as err:
-            log.add(f"cannot play the repeats out ({describe(err)}); kept the written order")
+        line = _play_out(part, log)
     voice_measures = _voice_measures(line)
     if voice_measures:
         count = max(n for _, n in voice_measures)
@@ -246,9 +264,9 @@ def _melody_from_score(
     return Melody(
         notes=tuple(notes),
         title=title,
-        key=_key(part, score),
+        key=_key(part, score, log),
         time_signature=_time_signature(part, score),
-        tempo=_tempo(part, score),
+        tempo=_tempo(part, score, log),
         program=_program(part),
         source=source,
         warnings=tuple(log.messages),
@@ -256,10 +274,77 @@ def _melody_from_score(
 
 
 def _has_repeats(part: Any) -> bool:
-    bar, repeat = backend.music21("bar", "repeat")
+    bar, repeat, spanner = backend.music21("bar", "repeat", "spanner")
 
-    found = part.recurse().getElementsByClass((bar.Repeat, repeat.RepeatExpression))
-    return found.first() is not None
+    kinds = (bar.Repeat, repeat.RepeatExpression, spanner.RepeatBracket)
+    return part.recurse().getElementsByClass(kinds).first() is not None
+
+
+def _repeat_bars(part: Any, measures: list[Any]) -> list[Bar]:
+    """The repeat signs and endings of each bar, as :class:`Bar` records."""
+    bar, spanner = backend.music21("bar", "spanner")
+
+    endings: dict[int, set[int]] = {}
+    for bracket in part.recurse().getElementsByClass(spanner.RepeatBracket):
+        numbers = set(bracket.numberRange or [])
+        for m in bracket.getSpannedElements():
+            endings.setdefault(id(m), set()).update(numbers)
+    bars = []
+    for m in measures:
+        left, right = m.leftBarline, m.rightBarline
+        start = isinstance(left, bar.Repeat) and left.direction == "start"
+        end = 0
+        if isinstance(right, bar.Repeat) and right.direction == "end":
+            end = int(right.times) if right.times else 2
+        notes = len(m.recurse().notesAndRests)
+        bars.append(Bar(start, end, frozenset(endings.get(id(m), ())), notes, m.number))
+    return bars
+
+
+def _play_out(part: Any, log: Log) -> Any:
+    """The part with its repeats played out: a new part of its bars in the order heard
+    (a bar heard twice is copied), checked against the limits before anything is copied."""
+    stream, repeat = backend.music21("stream", "repeat")
+
+    measures = list(part.getElementsByClass(stream.Measure))
+    if not measures:
+        return part
+    bars = _repeat_bars(part, measures)
+    for b in bars:
+        if b.end > limits.current().bars:
+            raise limits.too_many(
+                f"passes of the repeat in measure {b.number}",
+                b.end,
+                limits.current().bars,
+                "bars",
+                log.where,
+            )
+    order = play_order(bars, log.where)
+    if part.recurse().getElementsByClass(repeat.RepeatExpression).first() is not None:
+        # D.C. and D.S. jumps: music21 plays them out (at most twice what play_order counted)
+        doubled = [replace(b, notes=b.notes) for b in bars] * 2
+        play_order(doubled, log.where)
+        try:
+            return part.expandRepeats()
+        except Exception as err:
+            log.add(f"cannot play the repeats out ({describe(err)}); kept the written order")
+            return part
+    lengths = [
+        Fraction(measures[k + 1].offset) - Fraction(measures[k].offset)
+        if k + 1 < len(measures)
+        else Fraction(measures[k].duration.quarterLength)
+        for k in range(len(measures))
+    ]
+    line = stream.Part()
+    used: set[int] = set()
+    offset = Fraction(0)
+    for k in order:
+        m = measures[k] if k not in used else copy.deepcopy(measures[k])
+        used.add(k)
+        line.coreInsert(offset, m, ignoreSort=True)
+        offset += lengths[k]
+    line.coreElementsChanged()
+    return line
 
 
 def _voice_measures(part: Any) -> list[tuple[int | None, int]]:
@@ -296,10 +381,29 @@ def to_fraction(quarter_length: float | Fraction) -> Fraction:
     return value
 
 
-def _notes(line: Any, log: _Log) -> list[Note]:
-    """The notes and rests of one line in time order, gaps filled with rests, ties merged."""
+def _measure_of(el: Any) -> str:
+    number = getattr(el, "measureNumber", None)
+    return f", measure {number}" if number is not None else ""
+
+
+def _too_long(duration: Fraction, el: Any, log: Log) -> InputError:
+    limit = limits.current().note_wholes
+    return limits.too_many(
+        "whole notes in one note or rest",
+        math.floor(duration / 4),
+        limit,
+        "note_wholes",
+        f"{log.where}{_measure_of(el)}",
+    )
+
+
+def _notes(line: Any, log: Log) -> list[Note]:
+    """The notes and rests of one line in time order, gaps filled with rests, ties merged;
+    each note, rest and gap checked against the limits before it is split into codes."""
     chord, note = backend.music21("chord", "note")
 
+    limit = limits.current()
+    longest = Fraction(4 * limit.note_wholes)
     flat = line.flatten()
     events: list[Note] = []
     cursor = Fraction(0)
@@ -311,6 +415,8 @@ def _notes(line: Any, log: _Log) -> list[Note]:
     visible_end = Fraction(0)
     for el in flat.notesAndRests:
         duration = to_fraction(el.quarterLength)
+        if duration > longest:
+            raise _too_long(duration, el, log)
         if duration <= 0 or el.duration.isGrace:
             graces.append(el)
             continue
@@ -323,9 +429,9 @@ def _notes(line: Any, log: _Log) -> list[Note]:
                 continue
             if len(pitches) > 1:
                 chords.append(el)
-            pitch = _pitch(max(pitches, key=lambda p: p.ps), log)
+            pitch = pitch_of(max(pitches, key=lambda p: p.ps), log)
         elif isinstance(el, note.Note):
-            pitch = _pitch(el.pitch, log)
+            pitch = pitch_of(el.pitch, log)
         else:  # unpitched percussion: its time becomes a rest
             unpitched.append(el)
             continue
@@ -344,8 +450,14 @@ def _notes(line: Any, log: _Log) -> list[Note]:
             else:
                 events[-1] = replace(last, duration=offset - start, tie=False)
         elif offset > cursor:
+            if offset - cursor > longest:
+                raise _too_long(offset - cursor, el, log)
             events.append(Note(None, offset - cursor))
         events.append(Note(pitch, duration, tie))
+        if len(events) > 2 * limit.notes:  # rests between notes count too; merged later
+            raise limits.too_many(
+                "notes and rests in the melody", len(events), limit.notes, "notes", log.where
+            )
         cursor = offset + duration
         if pitch is not None or not getattr(el.style, "hideObjectOnPrint", False):
             visible_end = cursor
@@ -360,7 +472,10 @@ def _notes(line: Any, log: _Log) -> list[Note]:
         log.add(f"replaced {len(unpitched)} unpitched note(s){_in_measures(unpitched)} by rests")
     if overlaps:
         log.add(f"cut {len(overlaps)} overlapping note(s){_in_measures(overlaps)} to keep one line")
-    return merge_rests(merge_ties(events))
+    notes = merge_rests(merge_ties(events))
+    if len(notes) > limit.notes:
+        raise limits.too_many("notes in the melody", len(notes), limit.notes, "notes", log.where)
+    return notes
 
 
 def _in_measures(elements: list[Any]) -> str:
@@ -368,9 +483,18 @@ def _in_measures(elements: list[Any]) -> str:
     return in_measures(getattr(el, "measureNumber", None) for el in elements)
 
 
-def _pitch(p: Any, log: _Log) -> Pitch:
+def pitch_of(p: Any, log: Log) -> Pitch:
+    """A music21 pitch as a :class:`Pitch`; one the codes cannot spell is respelled (with
+    a warning), one outside MIDI's 0-127 is refused."""
     alter = float(p.accidental.alter) if p.accidental is not None else 0.0
     octave = p.octave if p.octave is not None else p.implicitOctave
+    midi = 12 * (int(octave) + 1) + "CDEFGAB".index(p.step) * 2 - (p.step in "FGAB") + alter
+    if not 0 <= midi <= 127:
+        shown = p.nameWithOctave if abs(int(octave)) < 100 else f"{p.step} in octave {octave:,}"
+        raise InputError(
+            f"{log.where}: the pitch {shown} is out of range (MIDI {midi:,.0f}); "
+            "expected MIDI 0 to 127"
+        )
     if alter != int(alter) or abs(alter) > 2:
         respelled = Pitch.from_midi(round(p.ps))
         log.add(f"respelled {p.nameWithOctave} as {respelled.name} (no such accidental in codes)")
@@ -389,26 +513,43 @@ def _first(part: Any, score: Any, cls: Any) -> Any:
     return None
 
 
-def _title(score: Any, default_title: str) -> str | None:
-    """The score's title; None when music21 only filled in the file name (``x.musicxml``)."""
-    md = score.metadata
-    title = str(md.bestTitle or "").strip() if md is not None else ""
+def clean_title(text: str | None, default_title: str) -> str | None:
+    """A title as read; None when empty or only the file name (music21 fills that in)."""
+    title = str(text or "").strip()
     if not title or (Path(title).suffix and Path(title).stem == default_title):
         return None
     return title
 
 
-def _key(part: Any, score: Any) -> str | None:
+def _title(score: Any, default_title: str) -> str | None:
+    """The score's title; None when music21 only filled in the file name (``x.musicxml``)."""
+    md = score.metadata
+    return clean_title(md.bestTitle if md is not None else None, default_title)
+
+
+def key_name(found: Any, log: Log | None = None) -> str | None:
+    """A music21 key or key signature as ``G major`` / ``e minor``."""
     key = backend.music21("key")
 
-    found = _first(part, score, key.KeySignature)
-    if found is None:
+    if abs(int(getattr(found, "sharps", 0) or 0)) > MAX_KEY_ACCIDENTALS:
+        if log is not None:
+            log.add(
+                f"ignored a key signature of {found.sharps:,} sharps or flats; expected "
+                f"at most {MAX_KEY_ACCIDENTALS}"
+            )
         return None
     k = found if isinstance(found, key.Key) else found.asKey()
     tonic = k.tonic.name.replace("-", "b")
     if k.mode == "minor":
         tonic = tonic.lower()
     return f"{tonic} {k.mode}"
+
+
+def _key(part: Any, score: Any, log: Log) -> str | None:
+    key = backend.music21("key")
+
+    found = _first(part, score, key.KeySignature)
+    return key_name(found, log) if found is not None else None
 
 
 def _time_signature(part: Any, score: Any) -> str | None:
@@ -418,14 +559,26 @@ def _time_signature(part: Any, score: Any) -> str | None:
     return found.ratioString if found is not None else None
 
 
-def _tempo(part: Any, score: Any) -> float | None:
+def sane_tempo(bpm: float, log: Log) -> float | None:
+    """A tempo in quarter notes per minute, or None (with a warning) outside
+    :data:`TEMPO_RANGE`."""
+    low, high = TEMPO_RANGE
+    value = float(bpm)
+    if not low <= value <= high:
+        shown = f"{value:,.3g}" if math.isfinite(value) else str(value)
+        log.add(f"ignored a tempo of {shown} beats per minute; expected {low:g} to {high:g}")
+        return None
+    return round(value, 3)
+
+
+def _tempo(part: Any, score: Any, log: Log) -> float | None:
     tempo = backend.music21("tempo")
 
     for where in (part, score):
         for mark in where.recurse().getElementsByClass(tempo.MetronomeMark):
             bpm = mark.getQuarterBPM()
             if bpm:
-                return round(float(bpm), 3)
+                return sane_tempo(bpm, log)
     return None
 
 
@@ -434,4 +587,4 @@ def _program(part: Any) -> int | None:
 
     found = part.recurse().getElementsByClass(instrument.Instrument).first()
     program = found.midiProgram if found is not None else None
-    return int(program) if program is not None else None
+    return int(program) if program is not None and 0 <= program <= 127 else None

@@ -1,0 +1,320 @@
+"""Reader for MusicXML (``.musicxml .xml``) and compressed MusicXML (``.mxl``).
+
+The file is parsed once with Python's expat-based ElementTree, which refuses entity
+expansion bombs (expat's amplification limit; external entities are never fetched).
+Before music21 builds anything, the tree is checked against
+:mod:`nabi_music.readers.limits`: each note's, rest's, ``<forward>``'s and
+``<backup>``'s duration (from ``<duration>`` and ``<divisions>``, or from its type and
+tuplet ratio), the length of a bar (``<beats>``/``<beat-type>``), the bars of each part,
+octaves, the passes a ``<repeat times>`` asks for and the numbers an ``<ending>`` names.
+The melody itself comes from music21 (:func:`~nabi_music.readers.music21_bridge.musicxml_score`,
+in time linear in the bars), through :mod:`nabi_music.readers.music21_bridge`.
+
+An ``.mxl`` is a zip archive: its score is the first ``.musicxml``/``.xml`` member outside
+``META-INF`` (as music21 picks it), refused if its header says it inflates past the
+``unpacked_mb`` limit, and inflated as a stream that stops at that limit whatever the
+header says.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+import zipfile
+import zlib
+from fractions import Fraction
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from nabi_music.errors import InputError, NabiError
+from nabi_music.readers import limits
+from nabi_music.readers._common import ReadOptions, Report, describe
+from nabi_music.readers.music21_bridge import melodies_from_stream, musicxml_score
+
+#: music21's ``<divisions>`` when a part gives none.
+DEFAULT_DIVISIONS = 10080
+#: The most digits of one number in the tree (a duration, a count of beats...).
+MAX_DIGITS = 18
+#: MusicXML octaves (C0 .. B9).
+OCTAVES = range(10)
+#: Quarter notes in each ``<type>``, for notes without a ``<duration>``.
+TYPE_QUARTERS = {
+    "maxima": Fraction(32),
+    "long": Fraction(16),
+    "breve": Fraction(8),
+    "whole": Fraction(4),
+    "half": Fraction(2),
+    "quarter": Fraction(1),
+    "eighth": Fraction(1, 2),
+}
+_ENDING_NUMBERS = re.compile(r"\d+")
+_DECIMAL = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+))?$")
+
+
+def read_musicxml(path: Path, source: str, options: ReadOptions | None = None) -> Report:
+    """Every melody of a MusicXML or ``.mxl`` file (see the module docstring)."""
+    compressed = path.suffix.lower() == ".mxl"
+    label = "compressed MusicXML" if compressed else "MusicXML"
+    root = _parse(_unpack(path, source, label), source, label) if compressed else None
+    if root is None:
+        root = _parse(path, source, label)
+    check_tree(root, source, label)
+    try:
+        score = musicxml_score(root)
+    except NabiError:
+        raise
+    except Exception as err:
+        raise InputError(
+            f"{source}: cannot read as {label} ({describe(err)}); expected a valid {label} file"
+        ) from err
+    return melodies_from_stream(score, source=source, default_title=path.stem, options=options)
+
+
+# --- .mxl ------------------------------------------------------------------
+
+
+def _score_member(archive: zipfile.ZipFile) -> zipfile.ZipInfo | None:
+    """The member music21 reads: the first ``.musicxml``/``.xml``/``.mxl`` outside META-INF."""
+    for info in archive.infolist():
+        if "META-INF" in info.filename:
+            continue
+        if PurePosixPath(info.filename).suffix in (".musicxml", ".xml", ".mxl"):
+            return info
+        if info.filename == ".xml":
+            return info
+    return None
+
+
+def _unpack(path: Path, source: str, label: str) -> str:
+    """The score of an ``.mxl`` as text, inflated within the ``unpacked_mb`` limit."""
+    limit = limits.current().unpacked_bytes
+    try:
+        with zipfile.ZipFile(path) as archive:
+            member = _score_member(archive)
+            if member is None:
+                raise InputError(
+                    f"{source}: no score in the archive; expected a .musicxml or .xml file "
+                    "inside the .mxl"
+                )
+            where = f"{source} ({_shown(member.filename)})"
+            if member.file_size > limit:
+                raise limits.too_many(
+                    "bytes once unpacked", member.file_size, limit, "unpacked_mb", where
+                )
+            with archive.open(member) as stream:
+                data = stream.read(limit + 1)
+            if len(data) > limit:
+                raise limits.too_many("bytes once unpacked", len(data), limit, "unpacked_mb", where)
+    except NabiError:
+        raise
+    except zipfile.BadZipFile as err:
+        raise InputError(
+            f"{source}: cannot read as {label} ({describe(err)}); expected an intact .mxl "
+            "archive (a zip file)"
+        ) from err
+    except (OSError, RuntimeError, NotImplementedError, EOFError, zlib.error, ValueError) as err:
+        raise InputError(
+            f"{source}: cannot read as {label} ({describe(err)}); expected a valid {label} file"
+        ) from err
+    try:  # as music21 decodes it
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-16-le", errors="replace")
+        return re.sub(r"encoding=([\'\"]\S*?[\'\"])", "encoding='UTF-8'", text)
+
+
+def _shown(text: str) -> str:
+    return repr(text if len(text) <= 40 else text[:37] + "...")
+
+
+# --- the tree, before music21 ----------------------------------------------
+
+
+def _parse(where: Path | str, source: str, label: str) -> Any:
+    """The root of the XML tree of a file (a path) or of a text."""
+    try:
+        if isinstance(where, Path):
+            return ET.parse(where).getroot()
+        try:
+            return ET.parse(io.StringIO(where)).getroot()
+        except ET.ParseError:
+            return ET.XML(where)
+    except (ET.ParseError, ValueError, RecursionError, MemoryError, OSError) as err:
+        raise InputError(
+            f"{source}: cannot read as {label} ({describe(err)}); expected a valid {label} file"
+        ) from err
+
+
+class _Checker:
+    """Walks a MusicXML tree once, refusing numbers over the limits (one per message)."""
+
+    def __init__(self, source: str, label: str) -> None:
+        self.source = source
+        self.label = label
+        self.limit = limits.current()
+        self.longest = Fraction(4 * self.limit.note_wholes)
+        self.where = source
+
+    def fail(self, what: str, expected: str) -> InputError:
+        return InputError(f"{self.where}: {what}; expected {expected}")
+
+    def number(self, element: Any, what: str) -> Fraction | None:
+        """The number an element holds (None when it holds none)."""
+        text = (element.text or "").strip() if element is not None else ""
+        if not text:
+            return None
+        digits = sum(c.isdigit() for c in text)
+        if digits > MAX_DIGITS:
+            raise self.fail(f"a {what} of {digits:,} digits", f"at most {MAX_DIGITS}")
+        found = _DECIMAL.match(text)
+        if found is None:
+            return None  # music21 says what is wrong with it
+        value = Fraction(found.group(1))
+        exponent = int(found.group(2) or 0)
+        if exponent > MAX_DIGITS:
+            raise self.fail(
+                f"a {what} of {_shown(text)}", f"a number of at most {MAX_DIGITS} digits"
+            )
+        return value * Fraction(10) ** max(exponent, -MAX_DIGITS)
+
+    def length(self, quarters: Fraction, what: str) -> None:
+        if abs(quarters) > self.longest:
+            raise limits.too_many(
+                what, int(abs(quarters) / 4), self.limit.note_wholes, "note_wholes", self.where
+            )
+
+    def attributes(self, element: Any, divisions: Fraction) -> Fraction:
+        found = self.number(element.find("divisions"), "divisions")
+        if found is not None:
+            if found <= 0:
+                raise self.fail(f"<divisions> of {found}", "a positive number")
+            divisions = found
+        for time in element.findall("time"):
+            for beats, beat_type in zip(
+                time.findall("beats"), time.findall("beat-type"), strict=False
+            ):
+                self.time(beats, beat_type)
+        return divisions
+
+    def time(self, beats: Any, beat_type: Any) -> None:
+        text = (beats.text or "").strip()
+        counts = [self.number(_Text(t), "number of beats") for t in text.split("+")]
+        kind = self.number(beat_type, "beat type")
+        if kind is None or any(c is None for c in counts):
+            return  # music21 says what is wrong with it
+        total = sum(counts, Fraction(0))  # type: ignore[arg-type]
+        if kind <= 0 or total <= 0:
+            raise self.fail(
+                f"a time signature of {total}/{kind}",
+                "a positive number of beats of a positive note value, such as 3/4",
+            )
+        if total / kind > self.limit.note_wholes:
+            raise limits.too_many(
+                "whole notes in one bar",
+                int(total / kind),
+                self.limit.note_wholes,
+                "note_wholes",
+                self.where,
+            )
+
+    def note(self, element: Any, divisions: Fraction) -> None:
+        pitch = element.find("pitch")
+        if pitch is not None:
+            octave = self.number(pitch.find("octave"), "octave")
+            if octave is not None and octave not in OCTAVES:
+                raise self.fail(f"a note in octave {octave}", "an octave from 0 to 9")
+        modification = element.find("time-modification")
+        ratio = Fraction(1)
+        if modification is not None:
+            actual = self.number(modification.find("actual-notes"), "tuplet number")
+            normal = self.number(modification.find("normal-notes"), "tuplet number")
+            if actual is not None and normal is not None:
+                if actual <= 0 or normal <= 0:
+                    raise self.fail(
+                        f"a tuplet of {actual} notes in the time of {normal}",
+                        "positive numbers, such as 3 in the time of 2",
+                    )
+                ratio = normal / actual
+        if element.find("grace") is not None:
+            return
+        duration = self.number(element.find("duration"), "duration")
+        if duration is not None:
+            self.length(duration / divisions, "whole notes in one note or rest")
+            return
+        kind = (element.findtext("type") or "").strip()
+        if kind in TYPE_QUARTERS:
+            dots = len(element.findall("dot"))
+            quarters = TYPE_QUARTERS[kind] * (2 - Fraction(1, 2 ** min(dots, 64))) * ratio
+            self.length(quarters, "whole notes in one note or rest")
+
+    def barline(self, element: Any) -> None:
+        repeat = element.find("repeat")
+        if repeat is not None and repeat.get("times"):
+            times = self.number(_Text(repeat.get("times")), "number of passes")
+            if times is not None and times > self.limit.bars:
+                raise limits.too_many(
+                    "passes of the repeat", int(times), self.limit.bars, "bars", self.where
+                )
+        ending = element.find("ending")
+        if ending is not None:
+            text = ending.get("number") or ""
+            numbers = [
+                self.number(_Text(d), "ending number") or 0 for d in _ENDING_NUMBERS.findall(text)
+            ]
+            passes = max(numbers, default=0)
+            if "-" in text and len(numbers) == 2:
+                passes = max(passes, numbers[1] - numbers[0] + 1)
+            if passes > self.limit.bars:
+                raise limits.too_many(
+                    f"passes named by the ending {_shown(text)}",
+                    int(passes),
+                    self.limit.bars,
+                    "bars",
+                    self.where,
+                )
+
+    def part(self, part: Any, index: int) -> None:
+        divisions = Fraction(DEFAULT_DIVISIONS)
+        bars = 0
+        name = part.get("id") or str(index)
+        for bars, measure in enumerate(part.iterfind("measure"), start=1):
+            number = measure.get("number") or str(bars)
+            self.where = f"{self.source}, part {_shown(name)}, measure {_shown(number)}"
+            for element in measure:
+                tag = element.tag
+                if tag == "attributes":
+                    divisions = self.attributes(element, divisions)
+                elif tag == "note":
+                    self.note(element, divisions)
+                elif tag in ("forward", "backup"):
+                    duration = self.number(element.find("duration"), "duration")
+                    if duration is not None:
+                        self.length(duration / divisions, f"whole notes in one <{tag}>")
+                elif tag == "barline":
+                    self.barline(element)
+        self.where = self.source
+        if bars > self.limit.bars:
+            raise limits.too_many(
+                f"bars written in part {_shown(name)}", bars, self.limit.bars, "bars", self.source
+            )
+
+
+class _Text:
+    """A text standing in for an element (``<repeat times="...">`` is an attribute)."""
+
+    def __init__(self, text: str | None) -> None:
+        self.text = text
+
+
+def check_tree(root: Any, source: str, label: str = "MusicXML") -> None:
+    """Refuse a MusicXML tree whose numbers are over the limits, before music21 reads it
+    (see the module docstring)."""
+    if root.tag != "score-partwise":
+        raise InputError(
+            f"{source}: cannot read as {label} (the document is <{_shown(root.tag)[1:-1]}>); "
+            "expected a <score-partwise> MusicXML score"
+        )
+    checker = _Checker(source, label)
+    for index, part in enumerate(root.iterfind("part"), start=1):
+        checker.part(part, index)

@@ -25,7 +25,7 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-from nabi_music.errors import InputError, NabiWarning
+from nabi_music.errors import InputError, NabiError, NabiWarning
 from nabi_music.music.notes import Melody
 from nabi_music.readers import limits
 from nabi_music.readers._common import ReadOptions, Report, Skipped, describe
@@ -149,4 +149,9 @@ def _read_file(file: Path, source: str, options: ReadOptions) -> Report:
             pass  # a permission error here reads better than one from inside music21
     except OSError as err:
         raise InputError(f"{source}: cannot read the file ({describe(err)})") from err
-    return reader(file, source, options)
+    try:
+        return reader(file, source, options)
+    except NabiError:
+        raise
+    except Exception as err:  # a third-party failure the reader did not foresee: one line
+        raise InputError(f"{source}: cannot read the file ({describe(err)})") from err

@@ -284,20 +284,23 @@ def _repeat_bars(part: Any, measures: list[Any]) -> list[Bar]:
     """The repeat signs and endings of each bar, as :class:`Bar` records."""
     bar, spanner = backend.music21("bar", "spanner")
 
+    index = {id(m): k for k, m in enumerate(measures)}
     endings: dict[int, set[int]] = {}
     for bracket in part.recurse().getElementsByClass(spanner.RepeatBracket):
         numbers = set(bracket.numberRange or [])
-        for m in bracket.getSpannedElements():
-            endings.setdefault(id(m), set()).update(numbers)
+        spanned = [index[id(m)] for m in bracket.getSpannedElements() if id(m) in index]
+        if spanned:  # a bracket read from MusicXML spans its first and last bar only
+            for k in range(min(spanned), max(spanned) + 1):
+                endings.setdefault(k, set()).update(numbers)
     bars = []
-    for m in measures:
+    for k, m in enumerate(measures):
         left, right = m.leftBarline, m.rightBarline
         start = isinstance(left, bar.Repeat) and left.direction == "start"
         end = 0
         if isinstance(right, bar.Repeat) and right.direction == "end":
             end = int(right.times) if right.times else 2
         notes = len(m.recurse().notesAndRests)
-        bars.append(Bar(start, end, frozenset(endings.get(id(m), ())), notes, m.number))
+        bars.append(Bar(start, end, frozenset(endings.get(k, ())), notes, m.number))
     return bars
 
 

@@ -48,6 +48,10 @@ UNIT = 24
 TEMPO_RANGE = (1.0, 1000.0)
 #: A time signature's denominator must be a power of two up to this.
 MAX_DENOMINATOR = 64
+#: The longest variable-length number read (the standard's are at most 4 bytes, 2^28
+#: ticks; writers such as mido write longer ones for longer times, which the limits
+#: then judge).
+MAX_VARLEN_BYTES = 8
 _FLAT_NAMES = ("c", "d-", "d", "e-", "e", "f", "g-", "g", "a-", "a", "b-", "b")
 _MAJOR = ("Cb", "Gb", "Db", "Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#")
 _MINOR = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#", "D#", "A#")
@@ -172,7 +176,7 @@ def _parse(data: bytes) -> tuple[int, list[_Part], _Meta]:
 
 def _varlen(data: bytes, at: int, end: int) -> tuple[int, int]:
     value = 0
-    for _ in range(4):
+    for _ in range(MAX_VARLEN_BYTES):
         if at >= end:
             raise _Fail("an event runs past the end of its track")
         byte = data[at]
@@ -180,7 +184,7 @@ def _varlen(data: bytes, at: int, end: int) -> tuple[int, int]:
         value = (value << 7) | (byte & 0x7F)
         if byte < 0x80:
             return value, at
-    raise _Fail("a variable-length number of more than 4 bytes")
+    raise _Fail(f"a variable-length number of more than {MAX_VARLEN_BYTES} bytes")
 
 
 def _track(

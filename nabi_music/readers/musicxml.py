@@ -39,6 +39,8 @@ from nabi_music.readers.music21_bridge import melodies_from_stream, musicxml_sco
 DEFAULT_DIVISIONS = 10080
 #: The most digits of one number in the tree (a duration, a count of beats...).
 MAX_DIGITS = 18
+#: Bytes inflated from an ``.mxl`` at a time (the cap is checked after each step).
+UNPACK_STEP = 1 << 20
 #: MusicXML octaves (C0 .. B9).
 OCTAVES = range(10)
 #: Quarter notes in each ``<type>``, for notes without a ``<duration>``.
@@ -121,16 +123,21 @@ def _unpack(path: Path, source: str, label: str) -> str:
                 raise limits.too_many(
                     "bytes once unpacked", member.file_size, limit, "unpacked_mb", where
                 )
-            with archive.open(member) as stream:
-                data = stream.read(limit + 1)
-            if len(data) > limit:
-                raise limits.too_many("bytes once unpacked", len(data), limit, "unpacked_mb", where)
+            chunks, size = [], 0
+            with archive.open(member) as stream:  # in small steps: zlib inflates what is asked
+                while size <= limit and (chunk := stream.read(UNPACK_STEP)):
+                    chunks.append(chunk)
+                    size += len(chunk)
+            if size > limit:
+                raise limits.too_many("bytes once unpacked", size, limit, "unpacked_mb", where)
+            data = b"".join(chunks)
     except NabiError:
         raise
     except zipfile.BadZipFile as err:
+        lies = " (its data does not match its header)" if "CRC" in str(err) else ""
         raise InputError(
-            f"{source}: cannot read as {label} ({describe(err)}); expected an intact .mxl "
-            "archive (a zip file)"
+            f"{source}: cannot read as {label} ({describe(err)}{lies}); expected an intact "
+            ".mxl archive (a zip file)"
         ) from err
     except (OSError, RuntimeError, NotImplementedError, EOFError, zlib.error, ValueError) as err:
         raise InputError(

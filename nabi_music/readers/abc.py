@@ -92,6 +92,7 @@ def read_abc(path: Path, source: str, options: ReadOptions | None = None) -> Rep
         try:
             _check_music(body, source, first_line)
             tokens = _tokenize(header + body, version, source)
+            _check_tokens(tokens, source, body, first_line)
             melody = _read_tune(tokens, version, source, title, many, options)
         except InputError as err:
             if not many:
@@ -184,7 +185,7 @@ def _check_fields(text: str, source: str) -> None:
         if Fraction(n, d) > wholes:
             what = "whole notes in one bar" if tag == "M" else "whole notes in the unit length"
             raise limits.too_many(
-                what, -(-n // d), wholes, "note_wholes", f"{source}:{line}: {shown}"
+                what, -(-n // d), wholes, "note_wholes", f"{source}:{line}: {_shown(shown)}"
             )
 
 
@@ -326,7 +327,6 @@ def _read_tune(
     options: ReadOptions,
 ) -> Melody:
     abc_format = backend.music21("abcFormat")
-    _check_tokens(tokens, source)
     if _needs_music21(tokens):
         handler = abc_format.ABCHandler(abcVersion=version)
         handler.tokens = tokens
@@ -366,8 +366,9 @@ def _read_tune(
     )
 
 
-def _check_tokens(tokens: list[Any], source: str) -> None:
-    """The notes and bars of the tune, and each note's length, against the limits."""
+def _check_tokens(tokens: list[Any], source: str, body: str, first_line: int) -> None:
+    """The notes and bars of the tune (its text ``body`` starts at ``first_line``), and
+    each note's length, against the limits."""
     abc_format = backend.music21("abcFormat")
     limit = limits.current()
     longest = 4 * limit.note_wholes
@@ -384,12 +385,20 @@ def _check_tokens(tokens: list[Any], source: str) -> None:
                     int(length / 4),
                     limit.note_wholes,
                     "note_wholes",
-                    f"{source}: {_shown(t.src)}",
+                    f"{_where(source, body, first_line, t.src)}: {_shown(t.src)}",
                 )
+    where = f"{source}:{first_line}"
     if notes > limit.notes:
-        raise limits.too_many("notes written in the tune", notes, limit.notes, "notes", source)
+        raise limits.too_many("notes written in the tune", notes, limit.notes, "notes", where)
     if bars > limit.bars:
-        raise limits.too_many("bars written in the tune", bars, limit.bars, "bars", source)
+        raise limits.too_many("bars written in the tune", bars, limit.bars, "bars", where)
+
+
+def _where(source: str, body: str, first_line: int, text: str) -> str:
+    """``file:line`` of the first place ``text`` is written in the tune (file alone if
+    music21 rewrote it)."""
+    at = body.find(text)
+    return f"{source}:{first_line + body.count(chr(10), 0, at)}" if at >= 0 else source
 
 
 def _first_title(tokens: list[Any]) -> str | None:

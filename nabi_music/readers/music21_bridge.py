@@ -467,23 +467,45 @@ def _notes(line: Any, log: Log) -> list[Note]:
     # hidden rests at the end only fill the last bar (music21 writes them so): not music
     while events and events[-1].is_rest and cursor > visible_end:
         cursor -= events.pop().duration
-    if graces:
-        log.add(f"dropped {len(graces)} grace note(s){_in_measures(graces)} (no duration)")
-    if chords:
-        log.add(f"reduced {len(chords)} chord(s){_in_measures(chords)} to their top note")
-    if unpitched:
-        log.add(f"replaced {len(unpitched)} unpitched note(s){_in_measures(unpitched)} by rests")
-    if overlaps:
-        log.add(f"cut {len(overlaps)} overlapping note(s){_in_measures(overlaps)} to keep one line")
+    if graces or chords or unpitched or overlaps:
+        numbers = _measure_numbers(line)
+
+        def where(elements: list[Any]) -> str:
+            return _in_measures(elements, numbers)
+
+        if graces:
+            log.add(f"dropped {len(graces)} grace note(s){where(graces)} (no duration)")
+        if chords:
+            log.add(f"reduced {len(chords)} chord(s){where(chords)} to their top note")
+        if unpitched:
+            log.add(f"replaced {len(unpitched)} unpitched note(s){where(unpitched)} by rests")
+        if overlaps:
+            log.add(f"cut {len(overlaps)} overlapping note(s){where(overlaps)} to keep one line")
     notes = merge_rests(merge_ties(events))
     if len(notes) > limit.notes:
         raise limits.too_many("notes in the melody", len(notes), limit.notes, "notes", log.where)
     return notes
 
 
-def _in_measures(elements: list[Any]) -> str:
-    """`` in measures 2-3`` for music21 elements (a context search each: only to warn)."""
-    return in_measures(getattr(el, "measureNumber", None) for el in elements)
+def _measure_numbers(line: Any) -> dict[int, int | None]:
+    """The measure number of each note and rest of a line, by ``id`` (one pass over its
+    measures: a context search per element took a quarter of the reading time)."""
+    stream = backend.music21("stream")
+
+    numbers: dict[int, int | None] = {}
+    for m in line.recurse().getElementsByClass(stream.Measure):
+        for el in m.recurse().notesAndRests:
+            numbers[id(el)] = m.number
+    return numbers
+
+
+def _in_measures(elements: list[Any], numbers: dict[int, int | None]) -> str:
+    """`` in measures 2-3`` for music21 elements (a context search for those in no
+    measure of the line: only to warn)."""
+    return in_measures(
+        numbers[id(el)] if id(el) in numbers else getattr(el, "measureNumber", None)
+        for el in elements
+    )
 
 
 def pitch_of(p: Any, log: Log) -> Pitch:

@@ -7,8 +7,9 @@ expansion take time quadratic in the number of bars (a tune of 8,000 notes took 
 This reader keeps music21's tokenizer and turns its tokens into notes itself, bar by
 bar, with repeats played out by :mod:`nabi_music.readers.repeats`: the codes are
 music21's for every tune of the Essen ``kinder`` collection and the repository's
-ABC files. Tunes with several voices (``V:``) or a clef that transposes go through
-music21's own translation, as before.
+ABC files. Voices (``V:``) become parts as music21 splits them; only a tune whose
+clef transposes (``K:C clef=bass transpose=-12``...) goes through music21's own
+translation.
 
 Before music21 sees the text, every number that could make it expand anything is
 checked against :mod:`nabi_music.readers.limits`: ``M:`` and ``L:`` fields (a time
@@ -59,6 +60,9 @@ MAX_FIELD_DIGITS = 9
 _FIELD_LINE = re.compile(r"^[ \t]*([MLQ]):(.*)$", re.MULTILINE)
 _INLINE_FIELD = re.compile(r"\[([ML]):([^\]\n]*)\]")
 _DIGITS = re.compile(r"\d+")
+#: The file header is read with every tune: its copies may be at most this many times
+#: the file.
+MAX_HEADER_COPIES = 4
 #: Slurs and crescendos open at once (music21 copies the open ones onto every note).
 MAX_OPEN_SPANNERS = 16
 #: What is not music in a tune's body: strings, decorations, comments, inline fields.
@@ -82,6 +86,12 @@ def read_abc(path: Path, source: str, options: ReadOptions | None = None) -> Rep
             raise
         raise InputError(f"{source}: cannot read as {LABEL} ({why})") from err
     header, tunes = _split_tunes(text)
+    if len(header) * (len(tunes) - 1) > MAX_HEADER_COPIES * len(text):
+        raise InputError(
+            f"{source}: a file header of {len(header):,} characters before {len(tunes):,} "
+            f"tunes, each read with it; expected a header shorter than the tunes (at most "
+            f"{MAX_HEADER_COPIES} times the file's size in all)"
+        )
     _check_fields(text, source)
     version = _version(text, source)
     many = len(tunes) > 1
@@ -123,7 +133,8 @@ def _split_tunes(text: str) -> tuple[str, list[tuple[int | None, int, str]]]:
     starts = [k for k, line in enumerate(lines) if line.lstrip().startswith("X:")]
     if not starts:
         return "", [(None, 1, text)]
-    header = "".join(lines[: starts[0]])
+    # the header goes before every tune (comments and blank lines need not)
+    header = "".join(x for x in lines[: starts[0]] if x.strip() and not x.lstrip().startswith("%"))
     tunes = []
     for k, start in enumerate(starts):
         end = starts[k + 1] if k + 1 < len(starts) else len(lines)
@@ -305,17 +316,48 @@ class _Tune:
 
 
 def _needs_music21(tokens: list[Any]) -> bool:
-    """Voices, and clefs that transpose, are left to music21's own translation."""
+    """Clefs that transpose are left to music21's own translation."""
     abc_format = backend.music21("abcFormat")
     for t in tokens:
-        if isinstance(t, abc_format.ABCMetadata):
-            if t.isVoice():
+        if isinstance(t, abc_format.ABCMetadata) and t.isKey():
+            clef, transposition = t.getClefObject()
+            if clef is not None and transposition:
                 return True
-            if t.isKey():
-                clef, transposition = t.getClefObject()
-                if clef is not None and transposition:
-                    return True
     return False
+
+
+def _parts(tokens: list[Any]) -> list[list[Any]]:
+    """The tokens of each part, as music21 splits a tune: at every ``V:`` field that
+    names a voice by number, each part after the tokens before the first (two or more
+    such fields; one is no split)."""
+    abc_format = backend.music21("abcFormat")
+    starts = [
+        k
+        for k, t in enumerate(tokens)
+        if isinstance(t, abc_format.ABCMetadata) and t.isVoice() and t.data[:1].isdigit()
+    ]
+    if len(starts) <= 1:
+        return [tokens]
+    ends = [*starts[1:], len(tokens)]
+    return [tokens[: starts[0]] + tokens[a:b] for a, b in zip(starts, ends, strict=True)]
+
+
+def _choose(tunes: list[_Tune], choice: int | str | None, source: str) -> int:
+    """The index of the part ``choice`` names (a number from 1; ABC parts have no names),
+    or of the first part with a note."""
+    pitched = [k for k, t in enumerate(tunes) if _has_pitch(t)]
+    if choice is None:
+        return pitched[0] if pitched else 0
+    text = str(choice).strip()
+    if text.isdigit() and 1 <= int(text) <= len(tunes):
+        return int(text) - 1
+    listing = ", ".join(f"{k} (unnamed)" for k in range(1, len(tunes) + 1))
+    count = f"{len(tunes)} part{'s' if len(tunes) != 1 else ''}"
+    raise InputError(f"{source}: no part {choice!r}; the score has {count}: {listing}")
+
+
+def _has_pitch(tune: _Tune) -> bool:
+    return any(not n.is_rest for m in tune.measures for n in m.notes)
 
 
 def _read_tune(
@@ -334,9 +376,17 @@ def _read_tune(
         return melody_from_score(score, source, default_title, many, options)
     title = clean_title(_first_title(tokens), default_title) or default_title
     log = Log(f"{source} ({title})" if many else source)
-    tune = _tune(tokens, log)
-    if options.part is not None and str(options.part).strip() != "1":
-        raise InputError(f"{source}: no part {options.part!r}; the score has 1 part: 1 (unnamed)")
+    logs = [Log(log.where) for _ in _parts(tokens)]
+    tunes = [_tune(part, part_log) for part, part_log in zip(_parts(tokens), logs, strict=True)]
+    chosen = _choose(tunes, options.part, source)
+    others = [k + 1 for k, t in enumerate(tunes) if k != chosen and _has_pitch(t)]
+    if others:
+        log.add(
+            f"{len(others) + _has_pitch(tunes[chosen])} parts; kept part {chosen + 1} and "
+            f"dropped part{'s' if len(others) > 1 else ''} {', '.join(map(str, others))}"
+        )
+    log.messages += logs[chosen].messages
+    tune = tunes[chosen]
     bars = [
         Bar(m.start, m.end, frozenset({m.ending}) if m.ending else frozenset(), len(m.notes))
         for m in tune.measures
@@ -357,7 +407,7 @@ def _read_tune(
     return Melody(
         notes=tuple(merge_rests(merge_ties(notes))),
         title=title,
-        key=key_name(tune.key) if tune.key is not None else None,
+        key=key_name(tune.key, log) if tune.key is not None else None,
         time_signature=tune.meter.ratioString if tune.meter is not None else None,
         tempo=tempo,
         program=None,

@@ -453,6 +453,8 @@ ABC_FEATURES = (
     "X:1\nT:Features, The\nM:6/8\nL:1/8\nQ:3/8=60\nK:D\n"
     "A | d2e f>ed | (3cBA B2 z | ^c=c_c [DFA]2 {g}f | e3- e2 d | d6 |]\n"
     "X:2\nT:Second\nM:3/4\nL:1/4\nK:Bb\nB c d | e2 E | F,2 f' | B3 |]\n"
+    'X:3\nT:Voices\nM:4/4\nL:1/8\nK:C\nV:1 name="Whistle"\nCDEF GABc|\nV:2\nz8|\n'
+    "V:1\nGABc d4|\nV:2\nC,8|\n"
 )
 
 
@@ -467,6 +469,8 @@ def test_abc_codes_are_music21s(tmp_path, name):
         melodies, _ = read_abc(path, str(path), ReadOptions())
     assert [(m.title, m.key, m.time_signature, m.tempo, m.codes) for m in melodies] == expected
     assert len(expected) >= 2
+    if name == "features.abc":  # voices are parts as music21 splits them (a V:1 again: 3)
+        assert melodies[2].warnings[0].endswith("3 parts; kept part 1 and dropped parts 3, 4")
 
 
 @pytest.mark.parametrize(

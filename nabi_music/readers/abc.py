@@ -44,6 +44,7 @@ from nabi_music.readers._common import (
 from nabi_music.readers.music21_bridge import (
     Log,
     clean_title,
+    collector_paused,
     key_name,
     melody_from_score,
     pitch_of,
@@ -101,9 +102,10 @@ def read_abc(path: Path, source: str, options: ReadOptions | None = None) -> Rep
         title = path.stem if not many else f"{path.stem} #{number or index}"
         try:
             _check_music(body, source, first_line)
-            tokens = _tokenize(header + body, version, source)
-            _check_tokens(tokens, source, body, first_line)
-            melody = _read_tune(tokens, version, source, title, many, options)
+            with collector_paused():
+                tokens = _tokenize(header + body, version, source)
+                _check_tokens(tokens, source, body, first_line)
+                melody = _read_tune(tokens, version, source, title, many, options)
         except InputError as err:
             if not many:
                 raise

@@ -18,14 +18,11 @@ header says.
 
 from __future__ import annotations
 
-import gc
 import io
 import re
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -33,7 +30,11 @@ from typing import Any
 from nabi_music.errors import InputError, NabiError
 from nabi_music.readers import limits
 from nabi_music.readers._common import ReadOptions, Report, describe
-from nabi_music.readers.music21_bridge import melodies_from_stream, musicxml_score
+from nabi_music.readers.music21_bridge import (
+    collector_paused,
+    melodies_from_stream,
+    musicxml_score,
+)
 
 #: music21's ``<divisions>`` when a part gives none.
 DEFAULT_DIVISIONS = 10080
@@ -61,7 +62,7 @@ def read_musicxml(path: Path, source: str, options: ReadOptions | None = None) -
     """Every melody of a MusicXML or ``.mxl`` file (see the module docstring)."""
     compressed = path.suffix.lower() == ".mxl"
     label = "compressed MusicXML" if compressed else "MusicXML"
-    with _collector_paused():
+    with collector_paused():
         root = _parse(_unpack(path, source, label) if compressed else path, source, label)
         check_tree(root, source, label)
         try:
@@ -74,22 +75,6 @@ def read_musicxml(path: Path, source: str, options: ReadOptions | None = None) -
             ) from err
         del root
         return melodies_from_stream(score, source=source, default_title=path.stem, options=options)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector paused while a score is read: its full passes
-    walk every object alive (the XML tree and music21's score, hundreds of bytes a note),
-    so reading grew slower per note as scores grew (165 µs a note at 20,000 notes, 180 at
-    100,000; 100 at both without). The previous state is restored when the read ends; the
-    score's objects are freed then as usual."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 # --- .mxl ------------------------------------------------------------------

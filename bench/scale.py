@@ -5,7 +5,8 @@ and dotted notes), each size in a fresh process so its peak memory is its own:
 
 - write the melody as ``.txt``, ``.ly``, ``.musicxml``, ``.abc`` and ``.mid`` (timed:
   "write in"; the ABC text is written here, notes across a bar line tied);
-- read each back (``read``), and check the codes came back. A size over the readers'
+- read each back (``read``; the garbage left by the read before is collected first,
+  untimed), and check the codes came back. A size over the readers'
   limits (100,000 notes of this melody are 24,000 bars, over the 10,000 of ``bars``) is
   first read as a user would, and its refusal printed with the time it took; then read
   again with the limits raised to fit, so that the table shows what reading costs (those
@@ -24,6 +25,7 @@ TensorFlow starts near 600 MB). Run: ``.venv/bin/python bench/scale.py
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import resource
 import subprocess
@@ -129,6 +131,7 @@ def run_one(n: int, train_up_to: int) -> dict[str, list[float]]:
         timed("write in", write_inputs)
         for suffix in READ:
             stage, path = f"read {suffix}", folder / f"m{suffix}"
+            gc.collect()  # the garbage of the read before is not this read's cost
             start = time.perf_counter()
             try:
                 [back] = timed(stage, lambda p=path: read(p))

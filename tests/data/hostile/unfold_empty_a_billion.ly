@@ -1,0 +1,1 @@
+{ \repeat unfold 1000000000 { } c4 }

@@ -14,7 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from nabi_music.errors import InputError, NabiWarning
-from nabi_music.readers import READERS, Skipped, read, read_report
+from nabi_music.readers import READERS, Skipped, limits, read, read_report
+from nabi_music.writers.lilypond import write_lilypond
+from nabi_music.writers.midi import write_midi
+from nabi_music.writers.musicxml import write_musicxml
 
 
 def test_extension_is_case_insensitive(tmp_path):
@@ -229,3 +232,20 @@ def test_inspect_summary_prints_read_skipped_notes_codes_and_range(tmp_path):
     assert "notes:           4 (0 of them rests)" in out
     assert "distinct codes:  4" in out
     assert "pitch range:     C4 (c) to F4 (f)" in out
+
+
+def test_a_melody_of_exactly_the_notes_limit_is_read_and_one_more_is_refused(tmp_path):
+    """The ``notes`` limit counts notes as played, not the pitches of ``\\key`` or
+    ``\\relative`` nor anything else a file writes: nabiya (54 notes) in every format
+    nabi_music writes reads at ``notes=54`` and is refused at 53."""
+    melody = read_quietly(SCORES / "nabiya.ly")[0]
+    n = len(melody.codes)
+    files = [SCORES / "nabiya.ly", SCORES / "nabiya.txt"]
+    files += [write_lilypond(melody, tmp_path / "written.ly")]
+    files += [write_musicxml(melody, tmp_path / "written.musicxml")]
+    files += [write_midi(melody, tmp_path / "written.mid")]
+    for path in files:
+        with limits.raised(notes=n):
+            assert read_quietly(path)[0].codes == melody.codes, path
+        with limits.raised(notes=n - 1), pytest.raises(InputError, match="--limit notes=N"):
+            read_quietly(path)

@@ -88,9 +88,9 @@ LILYPOND = {
         "notes written in the file (all parts and chords): 100,001",
     ),
     "many_lines": (
-        lambda: "{ c4 }" + "\n" * 1_000_000,
-        f":999995: tokens and lines in the file (10 per note allowed): 1,000,001, over the "
-        f"limit of 1,000,000; {NOTES}",
+        lambda: "{ c4 }" + "\n" * 1_010_000,
+        ":1009995: tokens and lines in the file (10 per note allowed, and 10,000 more): "
+        f"1,010,001, over the limit of 1,010,000; {NOTES}",
     ),
     "many_comments": (lambda: "{ c4 }\n" + "% x\n" * 600_000, "tokens and lines in the file"),
     "many_scheme_numbers": (

@@ -81,6 +81,18 @@ IGNORED_CONTEXTS = {
 STEPS_PER_NOTE = 10
 """Notes and commands (``\\time``, ties, passes of an empty repeat ...) that playing out
 the repeats and variables of a file may add, per note the ``notes`` limit allows."""
+BASE_PIECES = 10_000
+"""Tokens and lines a file may hold besides :data:`STEPS_PER_NOTE` per note: its header,
+paper and layout blocks, lyrics and comments, whatever the ``notes`` limit."""
+PITCH_ARGUMENTS = {
+    "\\key": 1,
+    "\\relative": 1,
+    "\\fixed": 1,
+    "\\transpose": 2,
+    "\\transposition": 1,
+    "\\octaveCheck": 1,
+}
+"""Commands whose arguments are pitches written as notes: not counted as notes."""
 MAX_DIGITS = 18
 """The most digits of one number in a duration, a fraction or a count (``c4*3/2``)."""
 MAX_DOTS = 8
@@ -210,18 +222,19 @@ class _Scan:
 def _scan_tokens(text: str, source: str) -> _Scan:
     """One pass over the tokens, as they come (none is kept): brackets pair up; numbers,
     dots and factors are few enough to read; the file holds no more notes than the
-    ``notes`` limit, and no more tokens and lines than :data:`STEPS_PER_NOTE` per note,
-    so that python-ly never builds the tree of a larger one (it keeps objects of a few
-    hundred bytes for each); and the ``\\fixed`` commands and the words to check later
-    are noted."""
+    ``notes`` limit (the pitches of ``\\key``, ``\\relative`` and the like are not notes),
+    and no more tokens and lines than :data:`STEPS_PER_NOTE` per note and
+    :data:`BASE_PIECES`, so that python-ly never builds the tree of a larger one (it
+    keeps objects of a few hundred bytes for each); and the ``\\fixed`` commands and the
+    words to check later are noted."""
     import ly.lex
     import ly.lex.lilypond as lex
 
     scan = _Scan()
     stack: list[tuple[str, int, int]] = []
     limit = limits.current().notes
-    budget = STEPS_PER_NOTE * limit
-    notes = pieces = 0
+    budget = STEPS_PER_NOTE * limit + BASE_PIECES
+    notes = pieces = pitch_arguments = 0
     state = ly.lex.state(ly.lex.guessMode(text))
     base = 0
     for line, block in enumerate(_lines(text), start=1):
@@ -254,7 +267,9 @@ def _scan_tokens(text: str, source: str) -> _Scan:
                 elif token in _CLOSES:  # a closer python-ly could not place: nothing is open
                     _close(stack, str(token), source, line, col)
                 continue
-            if isinstance(token, lex.MusicItem):
+            if pitch_arguments and isinstance(token, lex.Note):
+                pitch_arguments -= 1  # \key c, \relative c', \transpose c d: not notes
+            elif isinstance(token, lex.MusicItem):
                 notes += 1
                 if notes > limit:
                     raise limits.too_many(
@@ -270,6 +285,10 @@ def _scan_tokens(text: str, source: str) -> _Scan:
                 scan.words.append((base + token.pos, str(token), "name"))
             elif kind == "Command" and token == "\\fixed":
                 scan.fixed.append(base + token.pos)
+            if str(token) in PITCH_ARGUMENTS:
+                pitch_arguments = PITCH_ARGUMENTS[str(token)]
+            elif not isinstance(token, lex.Note | lex.Octave | lex.OctaveCheck | ly.lex.Space):
+                pitch_arguments = 0
             mark = _BRACKETS.get(kind)
             if mark is None:
                 continue
@@ -303,7 +322,8 @@ def _lines(text: str) -> Iterator[str]:
 def _check_pieces(pieces: int, budget: int, source: str, line: int) -> None:
     if pieces > budget:
         raise limits.too_many(
-            f"tokens and lines in the file ({STEPS_PER_NOTE} per note allowed)",
+            f"tokens and lines in the file ({STEPS_PER_NOTE} per note allowed, "
+            f"and {BASE_PIECES:,} more)",
             pieces,
             budget,
             "notes",
@@ -498,6 +518,15 @@ def _check_unfolded(root: Any, tunes: list[Any], context: _Context) -> None:
         )
 
 
+def _is_pitch_argument(node: Any, it: Any) -> bool:
+    """The pitch of ``\\key c``, ``\\relative c'``, ``\\transpose c d``: written as a note,
+    played as none."""
+    parent = node.parent()
+    if isinstance(parent, it.KeySignature):
+        return True
+    return isinstance(parent, it.Relative | it.Transpose) and node is not parent[-1]
+
+
 class _Unfolded:
     """Counts the notes and the steps (notes and commands) the walk of a node meets once
     its repeats and variables are played out, without playing them out: a repeat counts
@@ -529,7 +558,7 @@ class _Unfolded:
     def _count(self, node: Any) -> tuple[int, int]:
         it = self.items
         if isinstance(node, it.Durable) and not isinstance(node, it.LyricText):
-            return 1, 1
+            return (0, 1) if _is_pitch_argument(node, it) else (1, 1)
         if isinstance(node, it.LyricMode | it.ChordMode | it.FigureMode | it.DrumMode):
             return 0, 1
         if isinstance(node, it.LyricsTo) or (

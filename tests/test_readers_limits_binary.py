@@ -308,6 +308,11 @@ CASES: dict[str, tuple[object, int, str]] = {
         2,
         ":6: 17 slurs or crescendos open at once; expected at most 16",
     ),
+    "slurred_triplets.abc": (  # O'Neill's 1846: ((3BAG) opens a slur and a tuplet
+        ABC_HEAD + "((3BAG) E2 ((3BAG) AG |" * 20 + "\n",
+        0,
+        "",
+    ),
     "octave.abc": (
         ABC_HEAD + "c" + "'" * 20 + "|\n",
         2,

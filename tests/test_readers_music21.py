@@ -246,3 +246,16 @@ def test_abc_repeats_music21_could_not_see_are_played(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("error", NabiWarning)
         assert read(plain)[0].codes == ["c4", "d4", "e4", "f4"]
+
+
+def test_abc_voices_declared_before_the_key_keep_the_key(tmp_path):
+    """A header that declares its voices before ``K:`` (as the American fife opus does):
+    the key is every voice's, and its sharps are in the notes."""
+    path = tmp_path / "fifes.abc"
+    path.write_text(
+        "X:1\nT:Fifes\nM:2/4\nL:1/8\nV:1\nV:2\nK:D\nV:1\nDF A2|f4|]\nV:2\nA,D F2|d4|]\n",
+        encoding="utf-8",
+    )
+    melody = read_quietly(path)[0]
+    assert melody.key == "D major"
+    assert melody.codes == ["d8", "fis8", "a4", "fis'2"]

@@ -238,17 +238,15 @@ def _check_music(body: str, source: str, first_line: int) -> None:
             f"{line_of(found.start())}: a length divided by zero ({_shown(found.group())}); "
             "expected a length such as C/2 or C3/2"
         )
-    open_kinds: list[bool] = []  # True: a slur or crescendo (a spanner), False: a tuplet
-    spanners = 0
+    spanners = 0  # slurs and crescendos open; a tuplet's (3 is closed by no parenthesis
     for found in _PARENS.finditer(music):
         mark = found.group()
-        if mark == ")" or mark.endswith(")!"):
-            if open_kinds and open_kinds.pop():
-                spanners -= 1
+        if mark[1:2].isdigit():
             continue
-        spanner = not mark[1:2].isdigit()
-        open_kinds.append(spanner)
-        spanners += spanner
+        if mark == ")" or mark.endswith(")!"):
+            spanners = max(0, spanners - 1)
+            continue
+        spanners += 1
         if spanners > MAX_OPEN_SPANNERS:
             raise InputError(
                 f"{line_of(found.start())}: {spanners:,} slurs or crescendos open at once; "
@@ -402,6 +400,7 @@ def _read_tune(
         log.add(f"dropped {len(tune.graces)} grace note(s){in_measures(tune.graces)} (no duration)")
     if tune.chords:
         log.add(f"reduced {len(tune.chords)} chord(s){in_measures(tune.chords)} to their top note")
+    key = tune.key if tune.key is not None else _first_key(tokens)
     tempo = None
     if tune.tempo is not None:
         bpm = tune.tempo.getQuarterBPM()
@@ -409,7 +408,7 @@ def _read_tune(
     return Melody(
         notes=tuple(merge_rests(merge_ties(notes))),
         title=title,
-        key=key_name(tune.key, log) if tune.key is not None else None,
+        key=key_name(key, log) if key is not None else None,
         time_signature=tune.meter.ratioString if tune.meter is not None else None,
         tempo=tempo,
         program=None,
@@ -461,6 +460,16 @@ def _first_title(tokens: list[Any]) -> str | None:
             md = metadata.Metadata()
             md.add("title", t.data)
             return str(md.bestTitle or "")
+    return None
+
+
+def _first_key(tokens: list[Any]) -> Any:
+    """The first ``K:`` of the whole tune: the key of every voice, even when the header
+    declares its voices (``V:1``, ``V:2``) before it."""
+    abc_format = backend.music21("abcFormat")
+    for t in tokens:
+        if isinstance(t, abc_format.ABCMetadata) and t.isKey():
+            return t.getKeySignatureObject()
     return None
 
 

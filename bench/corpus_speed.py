@@ -1,7 +1,7 @@
 """Corpus training speed on kinder0: notes per second, and the step time with and
 without the input pipeline (is tf.data ever the bottleneck?).
 
-    .venv/bin/python bench/corpus_speed.py [--preset corpus-lstm] [--epochs 3]
+    .venv/bin/python bench/corpus_speed.py [--preset corpus-lstm] [--epochs 3] [--members K]
 
 Measured, for one preset on the 171 training songs of an 80/10/10 split of
 ``corpus:essenFolksong/kinder0.abc`` (full codes: pitch and duration):
@@ -15,6 +15,9 @@ Measured, for one preset on the 171 training songs of an 80/10/10 split of
 - ``generate``: notes per second when the NumPy runner predicts one note at a time
   from its window (the loop of generation), with NumPy's BLAS on one thread as
   ``nabi generate`` sets it, and Keras ``predict_on_batch`` doing the same.
+
+``--members`` (default: the preset's, 3) is the number of networks trained side by side
+and averaged; ``--members 1`` times one network.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--preset", default="corpus-lstm")
     parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--members", type=int, help="networks side by side (default: preset's)")
     parser.add_argument("--repeats", type=int, default=3, help="timings alternated, best kept")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
@@ -60,13 +64,13 @@ def main() -> int:
     songs = read_corpus(["corpus:essenFolksong/kinder0.abc"], repeats=False)
     split = split_songs(len(songs), seed=1)
     vocabulary = Vocabulary.from_melodies(songs)
-    config = preset(args.preset).with_options(epochs=args.epochs, patience=0)
+    config = preset(args.preset).with_options(epochs=args.epochs, patience=0, members=args.members)
     train = take(songs, split.train)
     print(
         f"{args.preset} on kinder0: {len(train)} training songs, "
         f"{sum(len(m.notes) for m in train)} notes, window {config.window}, "
-        f"batch {config.batch_size}, {tf.config.threading.get_intra_op_parallelism_threads()} "
-        f"intra-op threads (0: all cores)",
+        f"batch {config.batch_size}, {config.members} network(s), "
+        f"{tf.config.threading.get_intra_op_parallelism_threads()} intra-op threads (0: all cores)",
         flush=True,
     )
 
@@ -84,7 +88,9 @@ def main() -> int:
     n_heads = (len(factors.pitches), len(factors.durations)) if factors else None
     chunks = song_chunks(encode_songs(train, vocabulary), config.window, n_classes)
     table = model_table(vocabulary, config)
-    dataset = make_dataset(chunks, table, config.batch_size, shuffle_seed=1, factors=factors)
+    dataset = make_dataset(
+        chunks, table, config.batch_size, shuffle_seed=1, factors=factors, members=config.members
+    )
     steps = int(np.ceil(len(chunks) / config.batch_size))
 
     model = build_corpus_model(config, n_classes, 1, n_heads=n_heads, sequences=True)

@@ -33,7 +33,7 @@ songs = read_corpus([sys.argv[1]])
 split = split_songs(len(songs), seed=1)
 config = preset("corpus-lstm").with_options(
     units=32, embedding=8, window=12, batch_size=32, epochs=5, dropout=0.0, patience=0,
-    learning_rate=0.01,
+    learning_rate=0.01, members=1,
 )
 out = {}
 for strategy in strategies:

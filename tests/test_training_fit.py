@@ -35,7 +35,7 @@ def kinder():
 
 def small(name: str, **options):
     return preset(name).with_options(
-        units=32, embedding=8, window=12, batch_size=16, **{"epochs": 6, **options}
+        units=32, embedding=8, window=12, batch_size=16, **{"epochs": 6, "members": 1, **options}
     )
 
 
@@ -159,9 +159,7 @@ def test_an_ensemble_trains_its_members_side_by_side_and_averages_their_distribu
         )
         logs = report.logs
         heads = ("output",) if config.heads == "joint" else ("pitch", "duration")
-        members = [
-            sum(np.array(logs[f"val_{p}{h}_loss"]) for h in heads) for p in ("", "m2_")
-        ]
+        members = [sum(np.array(logs[f"val_{p}{h}_loss"]) for h in heads) for p in ("", "m2_")]
         np.testing.assert_allclose(logs["val_loss"], np.mean(members, axis=0), rtol=1e-4)
         assert len({m[-1] for m in members}) == 2  # two different networks
         again = load_bundle(save_bundle(bundle, tmp_path / f"{name}.nabi"))
@@ -233,12 +231,13 @@ def test_nabi_train_corpus_then_evaluate(tmp_path):
     bundle, summary, again = tmp_path / "k.nabi", tmp_path / "train.json", tmp_path / "eval.json"
     result = run_nabi(
         "train", "--corpus", str(KINDER_20), "--preset", "corpus-gru", "--epochs", "1",
-        "--split", "70/10/20", "--normalize-key", "--transpose=-1..1", "-o", str(bundle),
-        "--json", str(summary),
+        "--members", "2", "--split", "70/10/20", "--normalize-key", "--transpose=-1..1",
+        "-o", str(bundle), "--json", str(summary),
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "16 train" not in result.stdout and "14 train, 2 validation, 4 test" in result.stdout
     assert "3-gram (witten-bell)" in result.stdout and bundle.is_file()
+    assert "corpus-gru (2 networks side by side, averaged)" in result.stdout
     trained = json.loads(summary.read_text())
     assert len(trained["split"]["test"]) == 4 and trained["model"]["songs"] == 4
     result = run_nabi("evaluate", str(bundle), "--json", str(again))

@@ -16,7 +16,13 @@ from dataclasses import dataclass
 from nabi_music.errors import InputError, shorten
 from nabi_music.evaluation.ngram import MAX_ORDER
 from nabi_music.fileio import check_out_dir, check_out_file
-from nabi_music.models.bundle import MAX_EPOCHS, MAX_SEED, MAX_VOCABULARY, MAX_WINDOW
+from nabi_music.models.bundle import (
+    MAX_EPOCHS,
+    MAX_MEMBERS,
+    MAX_SEED,
+    MAX_VOCABULARY,
+    MAX_WINDOW,
+)
 from nabi_music.readers import limits
 
 MAX_COUNT = 1000
@@ -66,6 +72,7 @@ def ranges() -> dict[str, Range]:
         "epochs": Range(1, MAX_EPOCHS),
         "seed": Range(0, MAX_SEED),
         "window": Range(1, MAX_WINDOW),
+        "members": Range(1, MAX_MEMBERS),
         "folds": Range(2, MAX_FOLDS),
         "ngram_order": Range(1, MAX_ORDER),
         "count": Range(1, MAX_COUNT),

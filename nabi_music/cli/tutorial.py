@@ -80,6 +80,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         return cmd_train_corpus(args, read_options(args))
     if not args.scores:
         raise InputError("nothing to train on: give score files, or --corpus PATH...")
+    if args.members is not None:
+        raise InputError("--members trains an ensemble of a corpus preset; give --corpus PATH...")
     check_preset(args.preset)
     melodies = [m for path in args.scores for m in read(path, **read_options(args))]
     progress = progress_bar(args.preset)

@@ -109,6 +109,7 @@ def load_corpus(
     strategy: str = "default",
     epochs: int | None = None,
     window: int | None = None,
+    members: int | None = None,
 ) -> Corpus:
     """Start TensorFlow (the strategy first: multi-worker wants it before anything runs),
     read the corpus and prepare its songs."""
@@ -116,7 +117,7 @@ def load_corpus(
     made = make_strategy(strategy)  # before TensorFlow runs anything (multi-worker)
     _quiet_retracing()
     melodies_read = read_corpus(paths, **read_options)
-    config = preset(preset_name).with_options(epochs=epochs, window=window)
+    config = preset(preset_name).with_options(epochs=epochs, window=window, members=members)
     melodies = prepare(melodies_read, options)
     meta = {"corpus": list(paths), "read_options": read_options}
     return Corpus(melodies, config, options, made, meta)

@@ -8,7 +8,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from helpers import ROOT
+from helpers import NABIYA, ROOT
+
+from nabi_music.data.encoding import Vocabulary
+from nabi_music.evaluation.crossval import CorpusOptions
+from nabi_music.models.builders import build_model
+from nabi_music.models.bundle import Bundle, save_bundle, song_records, training_meta
+from nabi_music.models.history import History
+from nabi_music.models.presets import preset
+from nabi_music.music.notes import Melody
 
 PACKAGE = ROOT / "nabi_music"
 
@@ -223,3 +231,42 @@ def test_the_nabi_command_starts_light():
     }
     assert "nabi_music" in imported
     assert not imported & {"tensorflow", "keras", "music21", "matplotlib"}
+
+
+def test_commands_on_a_trained_bundle_never_start_tensorflow(tmp_path):
+    """``nabi predict``, ``nabi generate`` and ``nabi evaluate`` run the NumPy runner on
+    the weights read from the bundle with h5py: neither TensorFlow nor Keras among the
+    modules they import."""
+    song = Melody.from_codes(NABIYA, title="나비야")
+    vocabulary = Vocabulary.from_codes(NABIYA)
+    paths = {}
+    for name in ("stateful-lstm", "corpus-lstm"):
+        config = preset(name).with_options(units=8)
+        model = build_model(config, len(vocabulary), seed=1)
+        meta = {
+            **training_meta([song]),
+            "test_songs": song_records([song]),
+            "corpus_options": CorpusOptions().to_dict(),
+        }
+        bundle = Bundle(model, vocabulary, config, 1, History((), ()), meta=meta)
+        paths[name] = str(save_bundle(bundle, tmp_path / f"{name}.nabi"))
+    score = str(ROOT / "scores" / "nabiya.ly")
+    commands = [
+        ["predict", paths["stateful-lstm"], score, "--no-media", "--out", str(tmp_path / "p")],
+        ["generate", paths["corpus-lstm"], "--length", "16", "--out", str(tmp_path / "a")],
+        ["generate", paths["stateful-lstm"], "--length", "16", "--out", str(tmp_path / "b")],
+        ["evaluate", paths["corpus-lstm"]],
+    ]
+    for args in commands:
+        result = subprocess.run(
+            [sys.executable, "-X", "importtime", "-m", "nabi_music.cli", *args],
+            capture_output=True, text=True, cwd=ROOT, timeout=300,
+        )  # fmt: skip
+        assert result.returncode == 0, (args, result.stderr[-2000:])
+        imported = {
+            line.rsplit("|", 1)[1].strip().split(".")[0]
+            for line in result.stderr.splitlines()
+            if line.startswith("import time:") and "|" in line
+        }
+        assert "nabi_music" in imported
+        assert not imported & {"tensorflow", "keras"}, args  # (music21 writes MusicXML)

@@ -13,7 +13,8 @@ from nabi_music.data.encoding import (
 )
 from nabi_music.errors import InputError
 from nabi_music.models.builders import build_model
-from nabi_music.models.bundle import load_bundle, save_bundle
+from nabi_music.models.bundle import Bundle, load_bundle, save_bundle
+from nabi_music.models.history import History
 from nabi_music.models.presets import PRESETS, ModelConfig, preset
 from nabi_music.models.runner import Runner
 from nabi_music.music.notes import Melody
@@ -27,7 +28,7 @@ def nabiya(nabiya_codes):
 
 
 @pytest.mark.parametrize("name", list(PRESETS))
-def test_numpy_inference_equals_keras(name):
+def test_numpy_inference_equals_keras(name, tmp_path):
     config = PRESETS[name].with_options(window=6)
     vocabulary = Vocabulary.from_codes(["c4", "d8", "e8", "g4", "r4", "c8"])
     factors = Factors.of(vocabulary)
@@ -46,20 +47,33 @@ def test_numpy_inference_equals_keras(name):
         np.testing.assert_allclose(nh, kh, atol=1e-5)
         np.testing.assert_allclose(nc, kc, atol=1e-5)
         assert state[0].shape == (6, config.units)
-    elif config.heads == "two":
-        pitch, duration = (np.asarray(p) for p in model(x))
-        joint = np.log(pitch)[:, factors.pitch_of] + np.log(duration)[:, factors.duration_of]
-        logits, _ = runner(x)
-        np.testing.assert_allclose(logits, joint, atol=1e-4)
-        probs = np.exp(joint) / np.exp(joint).sum(-1, keepdims=True)
-    else:
-        probs = model(x)
+    else:  # an ensemble's members' distributions averaged; two heads' multiplied
+        outputs = model(x)
+        outs = [np.asarray(o) for o in (outputs if isinstance(outputs, list) else [outputs])]
+        if config.heads == "two":
+            outs = [
+                p[:, factors.pitch_of] * d[:, factors.duration_of]
+                for p, d in zip(outs[::2], outs[1::2], strict=True)
+            ]
+        assert len(outs) == config.members
+        probs = np.mean(outs, axis=0)
+        probs /= probs.sum(-1, keepdims=True)  # two heads: over the vocabulary's codes
         logits, _ = runner(x)
     expected = np.asarray(probs)
     got = np.exp(logits - logits.max(-1, keepdims=True))
     got /= got.sum(-1, keepdims=True)
     np.testing.assert_allclose(got, expected, atol=1e-5)
     assert logits.shape == (6, len(vocabulary))
+    # a saved bundle's weights, read with h5py (no Keras), are Keras' own, layer by layer
+    bundle = Bundle(model, vocabulary, config, seed=3, history=History((), ()))
+    loaded = load_bundle(save_bundle(bundle, tmp_path / "model.nabi"))
+    assert loaded.weights is not None
+    read = loaded.runner().weights
+    assert read.keys() == runner.weights.keys()
+    for layer, arrays in runner.weights.items():
+        assert len(read[layer]) == len(arrays), layer
+        for mine, keras_own in zip(read[layer], arrays, strict=True):
+            np.testing.assert_array_equal(mine, keras_own)
 
 
 def test_initial_weights_come_from_the_seed_alone():

@@ -40,6 +40,7 @@ from nabi_music.data.encoding import Vocabulary, feature_table
 from nabi_music.errors import InputError, NabiError, shorten
 from nabi_music.fileio import atomic_write
 from nabi_music.models.history import History
+from nabi_music.models.keras_file import read_weights
 from nabi_music.models.presets import ModelConfig
 from nabi_music.models.runner import Runner
 from nabi_music.music.notes import Melody, parse_code
@@ -104,13 +105,45 @@ class Bundle:
     versions: dict[str, str] = field(default_factory=dict, compare=False)
     meta: dict[str, Any] = field(default_factory=dict, compare=False)
     """What the training melodies were like (:func:`training_meta`); empty in old bundles."""
+    weights: dict[str, tuple[np.ndarray, ...]] | None = field(
+        default=None, compare=False, repr=False
+    )
+    """Each layer's weights as read from the file (:mod:`~nabi_music.models.keras_file`),
+    so that the runner needs no Keras; None for a bundle trained in this process."""
 
     @property
     def table(self) -> Any:
         return feature_table(self.vocabulary, self.config.encoding)
 
     def runner(self) -> Runner:
+        if self.weights is not None:
+            return Runner.from_weights(self.weights, self.config, self.vocabulary)
         return Runner.from_keras(self.model, self.config, self.vocabulary)
+
+
+class KerasOnDemand:
+    """The Keras model of a loaded bundle, built by Keras (TensorFlow started) the first
+    time something asks for it. Predicting, generating and evaluating run the NumPy
+    runner on the weights read with h5py, so they never start TensorFlow."""
+
+    def __init__(self, data: bytes, origin: Path) -> None:
+        self._data = data
+        self._origin = origin
+        self._model: Any = None
+
+    def load(self) -> Any:
+        if self._model is None:
+            backend.quiet_tensorflow()
+            self._model = _load_keras(self._data, self._origin)
+        return self._model
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.load(), name)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        return self.load()(*args, **kwargs)
 
 
 def training_meta(melodies: Sequence[Melody]) -> dict[str, Any]:
@@ -197,11 +230,20 @@ def load_bundle(path: str | Path) -> Bundle:
             model_bytes = _member(zf, "model.keras", MAX_KERAS_BYTES, where)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as err:
         raise InputError(f"{path}: not a readable nabi_music bundle ({err})") from err
-    _check_keras(model_bytes, where)
-    backend.quiet_tensorflow()
-    model = _load_keras(model_bytes, path)
-    bundle = Bundle(model=model, vocabulary=vocabulary, **parts)
-    _check_fit(bundle, where)
+    keras_config = _check_keras(model_bytes, where)
+    top = keras_config.get("config", {}).get("layers", [])
+    weights = None
+    if not any(entry.get("class_name") in KERAS_MODELS for entry in top):  # none nested
+        layers = [(kind, str(c.get("name"))) for kind, c, _ in _keras_layers(keras_config, where)]
+        place = f"{where}: the Keras model in the bundle cannot be loaded: model.keras"
+        weights = read_weights(model_bytes, layers, MAX_PARAMETERS, place)
+    if weights is None:  # not as Keras 3 writes them: Keras reads them
+        backend.quiet_tensorflow()
+        model: Any = _load_keras(model_bytes, path)
+    else:
+        model = KerasOnDemand(model_bytes, path)
+    bundle = Bundle(model=model, vocabulary=vocabulary, weights=weights, **parts)
+    _check_fit(bundle, _input_shape(keras_config), where)
     return bundle
 
 
@@ -487,10 +529,10 @@ def _config(meta: Any, vocabulary: Vocabulary, where: str) -> dict[str, Any]:
     }
 
 
-def _check_keras(data: bytes, where: str) -> None:
+def _check_keras(data: bytes, where: str) -> dict[str, Any]:
     """The Keras model's files and layers, before Keras builds anything: known layers
     only, and at most :data:`MAX_PARAMETERS` weights (counted from each layer's config
-    and the shape of its input)."""
+    and the shape of its input); the model's config."""
     place = f"{where}: the Keras model in the bundle cannot be loaded: model.keras"
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
@@ -507,6 +549,16 @@ def _check_keras(data: bytes, where: str) -> None:
         raise InputError(
             f"{place}: the layers hold {total:,} weights, over the limit of {MAX_PARAMETERS:,}"
         )
+    return config
+
+
+def _input_shape(config: dict[str, Any]) -> tuple[int, ...] | None:
+    """The shape of one input (no batch) its ``InputLayer`` declares, if it declares one."""
+    for kind, c, _ in _keras_layers(config, ""):
+        if kind == "InputLayer":
+            shape = c.get("batch_shape", c.get("batch_input_shape"))
+            return tuple(shape[1:]) if isinstance(shape, list) else None
+    return None
 
 
 def _dims(shape: Any, place: str, name: str) -> list[int]:
@@ -586,12 +638,13 @@ def _keras_parameters(model: Any, place: str) -> int:
     return total
 
 
-def _check_fit(bundle: Bundle, where: str) -> None:
-    """The model takes windows of the config's shape and scores every code of the
-    vocabulary (the NumPy runner, on one window of zeros)."""
+def _check_fit(bundle: Bundle, declared: tuple[int, ...] | None, where: str) -> None:
+    """The model takes windows of the config's shape (``declared`` by its input layer,
+    else asked of Keras) and scores every code of the vocabulary (the NumPy runner, on
+    one window of zeros)."""
     config = bundle.config
     try:
-        shape = tuple(bundle.model.inputs[0].shape[1:])
+        shape = declared if declared is not None else tuple(bundle.model.inputs[0].shape[1:])
         runner = bundle.runner()
         window = np.zeros((1, config.window, config.n_features), dtype=np.float32)
         logits, _ = runner(window, runner.zero_state())

@@ -61,6 +61,17 @@ class Runner:
                 weights[layer.name] = tuple(
                     np.asarray(w, dtype=np.float32) for w in layer.get_weights()
                 )
+        return cls.from_weights(weights, config, vocabulary)
+
+    @classmethod
+    def from_weights(
+        cls,
+        weights: dict[str, tuple[np.ndarray, ...]],
+        config: ModelConfig,
+        vocabulary: Vocabulary | None = None,
+    ) -> Runner:
+        """The runner of each layer's weights by name (as ``layer.get_weights()`` orders
+        them); a two-head model needs its ``vocabulary``."""
         factors = None
         if config.heads == "two":
             if vocabulary is None:

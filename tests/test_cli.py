@@ -11,7 +11,9 @@ import pytest
 from helpers import NABIYA, NABIYA_LY, ROOT, SCORES
 from helpers import run_nabi as nabi
 
+from nabi_music.cli.main import build_parser, joined_ranges
 from nabi_music.readers import read
+from nabi_music.version import __version__
 
 
 def test_help_is_quick_and_imports_nothing_heavy():
@@ -31,6 +33,28 @@ def test_help_is_quick_and_imports_nothing_heavy():
     assert result.returncode == 0
     for command in ("inspect", "train", "predict", "song"):
         assert command in result.stdout
+
+
+def test_version_a_negative_range_and_a_closed_pipe_behave_as_in_other_tools():
+    result = nabi("--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"nabi {__version__}"
+    parser = build_parser()
+    for argv, expected in (
+        (["--transpose", "-5..6"], "-5..6"),
+        (["--transpose=-5..6"], "-5..6"),
+        (["--transpose", "-3..-1"], "-3..-1"),
+        (["--transpose", "2..4"], "2..4"),
+    ):
+        argv = ["train", "--corpus", "x", *argv, "--preset", "mlp"]
+        args = parser.parse_args(joined_ranges(argv))
+        assert args.transpose == expected and args.preset == "mlp"
+    # `nabi inspect ... | head -1`: the reader closes the pipe; nabi ends quietly
+    abc = SCORES / "folk_tunes.abc"
+    shell = f"{sys.executable} -m nabi_music.cli inspect {abc} --json | head -1"
+    done = subprocess.run(
+        ["bash", "-c", f"set -o pipefail; {shell}"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "{" and done.stderr == ""
 
 
 def test_inspect_prints_the_melody():

@@ -81,9 +81,19 @@ def add_reading_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_training_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--epochs", type=int, help="epochs (default: the preset's, 2000)")
+    p.add_argument(
+        "--epochs",
+        type=int,
+        help="epochs (default: the preset's: 2000 for the tutorial's, at most 150 for the "
+        "corpus presets, which stop on a plateau)",
+    )
     p.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
-    p.add_argument("--window", type=int, help="notes per window (default 4)")
+    p.add_argument(
+        "--window",
+        type=int,
+        help="notes per window (default: the preset's: 4 for the tutorial's, 32 for the "
+        "corpus presets)",
+    )
     p.add_argument(
         "--until-perfect",
         action="store_true",

@@ -10,6 +10,7 @@ traceback.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 import traceback
 import warnings
@@ -32,6 +33,7 @@ from nabi_music.cli.terminal import (
 from nabi_music.cli.tutorial import add_predict_command, add_song_command, add_train_command
 from nabi_music.errors import NabiError, NabiWarning
 from nabi_music.readers import limits
+from nabi_music.version import __version__
 
 
 class Parser(argparse.ArgumentParser):
@@ -45,10 +47,12 @@ class Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(
         prog="nabi",
-        description="Read melodies, train the 나비야 tutorial's models, and write what they "
-        "predict as MIDI and LilyPond.",
+        description="Read melodies from scores (LilyPond, MusicXML, MIDI, ABC, note codes); "
+        "train the 나비야 tutorial's models on a song or corpus models on many; predict, "
+        "evaluate and compose; write MIDI, LilyPond and MusicXML, engraved scores and audio.",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
+    parser.add_argument("--version", action="version", version=f"nabi {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_inspect_command(sub)
     add_train_command(sub)
@@ -84,8 +88,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return code
 
 
+RANGE_OPTIONS = ("--transpose",)
+"""Options whose value may start with a minus sign (``--transpose -5..6``)."""
+_NEGATIVE_RANGE = re.compile(r"-\d+(\.\.-?\d+)?")
+
+
+def joined_ranges(argv: Sequence[str]) -> list[str]:
+    """``--transpose -5..6`` as ``--transpose=-5..6``, so that argparse does not take the
+    range for an option."""
+    out: list[str] = []
+    for arg in argv:
+        if out and out[-1] in RANGE_OPTIONS and _NEGATIVE_RANGE.fullmatch(arg):
+            out[-1] = f"{out[-1]}={arg}"
+        else:
+            out.append(arg)
+    return out
+
+
 def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, stop: Stop) -> int:
-    args = parser.parse_args(argv)
+    args = parser.parse_args(joined_ranges(sys.argv[1:] if argv is None else argv))
     args.stop = stop
     with warnings.catch_warnings():
         warnings.simplefilter("always", NabiWarning)

@@ -35,7 +35,7 @@ def test_help_is_quick_and_imports_nothing_heavy():
         assert command in result.stdout
 
 
-def test_version_a_negative_range_and_a_closed_pipe_behave_as_in_other_tools():
+def test_version_a_negative_range_and_a_closed_pipe_behave_as_in_other_tools(tmp_path):
     result = nabi("--version")
     assert result.returncode == 0 and result.stdout.strip() == f"nabi {__version__}"
     parser = build_parser()
@@ -49,8 +49,9 @@ def test_version_a_negative_range_and_a_closed_pipe_behave_as_in_other_tools():
         args = parser.parse_args(joined_ranges(argv))
         assert args.transpose == expected and args.preset == "mlp"
     # `nabi inspect ... | head -1`: the reader closes the pipe; nabi ends quietly
-    abc = SCORES / "folk_tunes.abc"
-    shell = f"{sys.executable} -m nabi_music.cli inspect {abc} --json | head -1"
+    many = tmp_path / "many.txt"  # 400 kB of JSON: more than a pipe holds
+    many.write_text("c4 d4 e4 f4 " * 10_000)
+    shell = f"{sys.executable} -m nabi_music.cli inspect {many} --json | head -1"
     done = subprocess.run(
         ["bash", "-c", f"set -o pipefail; {shell}"], capture_output=True, text=True, cwd=ROOT
     )

@@ -40,3 +40,21 @@ def test_the_readme_example_runs(tmp_path, capsys):
     for name in ("full_song.ly", "nabiya.nabi", "new_1.mid", "new_2.mid"):
         assert (tmp_path / name).is_file(), name
     assert nabi_music.read(tmp_path / "new_1.mid")[0].notes
+
+
+def test_what_python_shows_is_short(tmp_path):
+    """``dir()`` lists the API; a melody and a bundle show as one line, not their notes
+    and per-epoch history; the statistics take codes in any form a user has them."""
+    from nabi_music.evaluation.stats import melody_stats
+
+    assert set(nabi_music.__all__) - {"__version__"} <= set(dir(nabi_music))
+    melody = nabi_music.read(ROOT / "scores" / "nabiya.ly")[0]
+    assert repr(melody) == "<Melody '나비야': 54 notes, C major, 2/4: g8 e8 e4 f8 d8 d4 c8 d8 …>"
+    assert melody_stats("g8 e8 e4") == melody_stats(["g8", "e8", "e4"])
+    assert melody_stats(melody) == melody_stats(melody.codes)
+    bundle = nabi_music.train(melody, "mlp", epochs=3)
+    again = nabi_music.load_bundle(nabi_music.save_bundle(bundle, tmp_path / "m.nabi"))
+    for b in (bundle, again):
+        shown = repr(b)
+        assert "\n" not in shown and len(shown) < 200, shown
+        assert shown.startswith("<Bundle mlp: 9 codes, seed 1, 3 epochs, kept "), shown

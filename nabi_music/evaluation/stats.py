@@ -31,7 +31,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from nabi_music.music.keys import Scale
-from nabi_music.music.notes import Pitch, parse_code
+from nabi_music.music.notes import Melody, Pitch, parse_code
 
 NGRAM_SIZES = (4, 5, 6, 7, 8)
 
@@ -180,12 +180,17 @@ def describe(
 
 
 def melody_stats(
-    codes: Sequence[str],
+    codes: Sequence[str] | str | Melody,
     scale: Scale | None = None,
     training: NgramIndex | None = None,
     start: int = 0,
 ) -> dict[str, object]:
-    """The statistics of one melody (its codes from ``start`` on; see :func:`describe`)."""
+    """The statistics of one melody (its codes from ``start`` on; see :func:`describe`):
+    a list of codes, one string of them (``"g8 e8 e4"``) or a :class:`Melody`."""
+    if isinstance(codes, Melody):
+        codes = codes.codes
+    elif isinstance(codes, str):
+        codes = codes.split()
     return describe([Sample(tuple(codes), scale, start)], training)
 
 

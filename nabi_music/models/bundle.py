@@ -115,6 +115,19 @@ class Bundle:
     def table(self) -> Any:
         return feature_table(self.vocabulary, self.config.encoding)
 
+    def __repr__(self) -> str:
+        """One line: the preset, the vocabulary, the epochs and the kept epoch's figures."""
+        h = self.history
+        facts = [f"{len(self.vocabulary)} codes", f"seed {self.seed}"]
+        if self.config.members > 1:
+            facts.append(f"{self.config.members} networks")
+        if h.epochs:
+            kept = h.kept_epoch or h.epochs
+            facts.append(f"{h.epochs} epochs, kept {kept}: loss {h.loss[kept - 1]:.4g}")
+            if h.one_step_accuracy:
+                facts.append(f"one-step {h.one_step_accuracy[kept - 1]:.0%}")
+        return f"<Bundle {self.config.preset}: {', '.join(facts)}>"
+
     def runner(self) -> Runner:
         if self.weights is not None:
             return Runner.from_weights(self.weights, self.config, self.vocabulary)

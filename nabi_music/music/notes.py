@@ -106,6 +106,15 @@ class Melody:
     def with_notes(self, notes: tuple[Note, ...] | list[Note]) -> Melody:
         return replace(self, notes=tuple(notes))
 
+    def __repr__(self) -> str:
+        """One line: ``<Melody '나비야': 54 notes, C major, 2/4: g8 e8 e4 f8 d8 d4 …>``."""
+        facts = [f"{len(self.notes)} notes"]
+        facts += [x for x in (self.key, self.time_signature) if x]
+        codes = self.codes
+        shown = " ".join(codes[:8]) + (" …" if len(codes) > 8 else "")
+        title = f" {self.title!r}" if self.title else ""
+        return f"<Melody{title}: {', '.join(facts)}: {shown}>"
+
     @classmethod
     def from_codes(cls, codes: list[str] | str, **meta: object) -> Melody:
         """A melody from codes (a list, or one string separated by white space)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -148,3 +149,18 @@ def _write(path: Path, text: str) -> Path:
 def _write_bytes(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+def test_training_progress_is_plain_lines_in_a_log_and_none_when_quiet(tmp_path):
+    """Standard error redirected (a log, CI, nohup): one plain line at the first and the
+    last epoch and every few seconds between; --quiet: none."""
+    args = ("train", str(NABIYA_LY), "--preset", "mlp", "--epochs", "300")
+    result = nabi(*args, "-o", str(tmp_path / "a.nabi"))
+    assert result.returncode == 0, result.stderr
+    lines = result.stderr.splitlines()
+    assert lines[-1].startswith("mlp: epoch 300/300, loss "), lines
+    line = re.compile(r"mlp: epoch \d+/300, loss [\d.]+, acc \d+%, .* spent, at most .* left")
+    assert all(line.fullmatch(x) for x in lines), lines
+    assert "\r" not in result.stderr
+    quiet = nabi(*args, "-o", str(tmp_path / "b.nabi"), "--quiet")
+    assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr

@@ -35,10 +35,10 @@ def read_one(path: str, args: argparse.Namespace | None = None) -> Melody:
     return melodies[0]
 
 
-def progress_bar(label: str, stop: Stop | None = None) -> Any:
+def progress_bar(label: str, stop: Stop | None = None, quiet: bool = False) -> Any:
     """``progress(done, total, loss, accuracy)`` for the training loop, with ``.close()``;
     with ``stop``, it ends a training in a worker thread once SIGTERM is received."""
-    bar = EpochBar(label)
+    bar = EpochBar(label, quiet)
 
     def update(done: int, total: int, loss: float, acc: float) -> None:
         if stop is not None:
@@ -51,9 +51,9 @@ def progress_bar(label: str, stop: Stop | None = None) -> Any:
     return update
 
 
-def fit_bar(label: str) -> Any:
+def fit_bar(label: str, quiet: bool = False) -> Any:
     """``progress(done, total, logs)`` for Keras fit, with ``.close()``."""
-    bar = EpochBar(label)
+    bar = EpochBar(label, quiet)
 
     def update(done: int, total: int, logs: dict[str, float]) -> None:
         bar.update(
@@ -81,6 +81,11 @@ def add_reading_options(p: argparse.ArgumentParser) -> None:
 
 
 def add_training_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--quiet",
+        action="store_true",
+        help="no progress (by default a bar on a terminal, else a line every few seconds)",
+    )
     p.add_argument(
         "--epochs",
         type=int,

@@ -169,7 +169,7 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
         print(f"{args.folds}-fold cross-validation by song, seed {args.seed}")
 
         def progress_for(i: int) -> Any:
-            bars.append(fit_bar(f"fold {i + 1}/{args.folds}"))
+            bars.append(fit_bar(f"fold {i + 1}/{args.folds}", args.quiet))
             return bars[-1]
 
         def on_fold(i: int, result: Any) -> None:
@@ -207,7 +207,7 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
         f"split by song (seed {args.seed}): {len(split.train)} train, "
         f"{len(split.validation)} validation, {len(split.test)} test"
     )
-    bar = fit_bar(args.preset)
+    bar = fit_bar(args.preset, args.quiet)
     try:
         result = train_split(corpus, split, out, seed=args.seed, progress=bar)
     finally:

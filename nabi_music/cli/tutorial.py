@@ -84,7 +84,7 @@ def cmd_train(args: argparse.Namespace) -> int:
         raise InputError("--members trains an ensemble of a corpus preset; give --corpus PATH...")
     check_preset(args.preset)
     melodies = [m for path in args.scores for m in read(path, **read_options(args))]
-    progress = progress_bar(args.preset)
+    progress = progress_bar(args.preset, quiet=args.quiet)
     try:
         bundle, out, scored = train_to_bundle(
             melodies, args.preset, args.output, progress=progress, **training_options(args)
@@ -133,7 +133,7 @@ def cmd_song(args: argparse.Namespace) -> int:
     bars: list[Any] = []
 
     def progress_for(name: str) -> Any:  # each preset trains in its own thread
-        bars.append(progress_bar(name, stop=getattr(args, "stop", None)))
+        bars.append(progress_bar(name, stop=getattr(args, "stop", None), quiet=args.quiet))
         return bars[-1]
 
     try:

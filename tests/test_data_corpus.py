@@ -14,7 +14,7 @@ from nabi_music.data.transpose import (
     transpose,
     transpositions,
 )
-from nabi_music.errors import InputError
+from nabi_music.errors import InputError, NabiWarning
 from nabi_music.music.keys import parse_key
 from nabi_music.music.notes import Melody
 from nabi_music.music.ranges import parse_transposition_range
@@ -45,6 +45,25 @@ def test_gather_files_folders_globs_and_corpus_paths(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(InputError, match="holds no score"):
         gather([str(tmp_path / "empty")])
+
+
+def test_one_melody_read_from_two_files_is_one_song(tmp_path):
+    """scores/ holds 나비야 as .ly and as .txt: one song, with a warning naming both, so
+    that it can no longer be a training song and a test song of the same split."""
+    shutil.copy(ROOT / "scores" / "nabiya.ly", tmp_path / "nabiya.ly")
+    shutil.copy(ROOT / "scores" / "nabiya.txt", tmp_path / "nabiya.txt")
+    shutil.copy(KINDER_20, tmp_path / "kinder.abc")
+    with pytest.warns(NabiWarning) as caught:
+        songs = read_corpus([str(tmp_path)])
+    messages = [str(w.message) for w in caught if "the same melody" in str(w.message)]
+    assert len(messages) == 1 and "nabiya.txt" in messages[0] and "nabiya.ly" in messages[0]
+    assert len(songs) == 21  # 20 tunes and 나비야 once
+    codes = [tuple(m.codes) for m in songs]
+    assert len(set(codes)) == len(codes)
+    for seed in range(1, 30):  # no split puts one melody on two sides
+        split = split_songs(len(songs), seed, validation=0.2, test=0.2)
+        train = {codes[i] for i in split.train}
+        assert not train & {codes[i] for i in (*split.validation, *split.test)}
 
 
 def test_a_corpus_file_gives_every_tune(kinder):

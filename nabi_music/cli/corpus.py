@@ -160,7 +160,8 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
         members=args.members,
     )
     print(
-        f"corpus: {len(corpus.melodies)} songs, {corpus.notes} notes from {' '.join(args.corpus)}"
+        f"corpus: {len(corpus.melodies)} song{'s' if len(corpus.melodies) != 1 else ''}, "
+        f"{corpus.notes} notes from {' '.join(args.corpus)}"
         + (" (key normalised)" if options.normalize_key else "")
         + (" (pitch only)" if options.pitch_only else "")
     )

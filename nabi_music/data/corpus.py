@@ -11,6 +11,7 @@ K-fold cross-validation (every song is a test song exactly once).
 from __future__ import annotations
 
 import glob
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -19,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from nabi_music.errors import InputError
+from nabi_music.errors import InputError, NabiWarning
 from nabi_music.music.notes import Melody, Note, Pitch
 from nabi_music.readers import CORPUS_PREFIX, READERS, read
 
@@ -60,9 +61,30 @@ def gather(specs: Sequence[str]) -> list[str]:
 
 
 def read_corpus(specs: Sequence[str], **options: Any) -> list[Melody]:
-    """Every melody of every score :func:`gather` finds (a corpus file may hold hundreds);
+    """Every melody of every score :func:`gather` finds (a corpus file may hold hundreds),
+    each melody once: one read again (the same codes, from another file such as
+    ``nabiya.ly`` and ``nabiya.txt``, or twice in one file) is left out with a warning
+    naming both, so that it can never be a training song and a test song at once.
     ``options`` go to :func:`nabi_music.readers.read`."""
-    return [m for path in gather(specs) for m in read(path, **options)]
+    melodies: list[Melody] = []
+    seen: dict[tuple[str, ...], Melody] = {}
+    for path in gather(specs):
+        for melody in read(path, **options):
+            first = seen.setdefault(tuple(melody.codes), melody)
+            if first is melody:
+                melodies.append(melody)
+            else:
+                warnings.warn(
+                    f"{_named(melody)}: the same melody as {_named(first)} "
+                    f"({len(melody.notes)} notes); kept once",
+                    NabiWarning,
+                    stacklevel=2,
+                )
+    return melodies
+
+
+def _named(melody: Melody) -> str:
+    return f"{melody.source} ({melody.title})" if melody.title else melody.source
 
 
 def pitch_only(melody: Melody) -> Melody:

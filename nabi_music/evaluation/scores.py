@@ -22,7 +22,8 @@ class Scores:
     and ties; ``top1``/``top3``: how often the real code is the most likely /
     among the three most likely (``pitch_top1``/``pitch_top3`` for the pitch).
     The means are over all scored notes; ``song_bits`` and
-    ``song_pitch_bits`` hold each song's own mean.
+    ``song_pitch_bits`` hold each song's own mean, for the songs ``song_index``
+    names (by their place among the songs given; a song with no note to score has none).
     """
 
     songs: int
@@ -35,6 +36,7 @@ class Scores:
     pitch_top3: float
     song_bits: tuple[float, ...] = ()
     song_pitch_bits: tuple[float, ...] = ()
+    song_index: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -48,6 +50,7 @@ class Scores:
             "pitch_top3": self.pitch_top3,
             "song_bits": list(self.song_bits),
             "song_pitch_bits": list(self.song_pitch_bits),
+            "song_index": list(self.song_index),
         }
 
 
@@ -70,11 +73,12 @@ def score_predictions(
     to_pitch = np.zeros((len(pitch_of), len(groups)))
     to_pitch[np.arange(len(pitch_of)), pitch_index] = 1.0
     bits_all, pitch_all, top = [], [], {k: [] for k in ("c1", "c3", "p1", "p3")}
-    song_bits, song_pitch = [], []
-    for lp, y in zip(log_probs, targets, strict=True):
+    song_bits, song_pitch, song_index = [], [], []
+    for k, (lp, y) in enumerate(zip(log_probs, targets, strict=True)):
         y = np.asarray(y, dtype=np.int64)
         if not len(y):
             continue
+        song_index.append(k)
         lp = np.asarray(lp, dtype=np.float64)
         lp = lp - lp.max(axis=1, keepdims=True)
         probs = np.exp(lp)
@@ -109,6 +113,7 @@ def score_predictions(
         pitch_top3=mean(top["p3"]),
         song_bits=tuple(song_bits),
         song_pitch_bits=tuple(song_pitch),
+        song_index=tuple(song_index),
     )
 
 

@@ -181,9 +181,16 @@ def training_meta(melodies: Sequence[Melody]) -> dict[str, Any]:
 
 
 def song_records(melodies: Sequence[Melody]) -> list[dict[str, Any]]:
-    """Songs as a bundle records them: each its key, time signature and codes (one string)."""
+    """Songs as a bundle records them: each its title, file, key, time signature and
+    codes (one string)."""
     return [
-        {"key": m.key, "time_signature": m.time_signature, "codes": " ".join(m.codes)}
+        {
+            "title": m.title,
+            "source": m.source or None,
+            "key": m.key,
+            "time_signature": m.time_signature,
+            "codes": " ".join(m.codes),
+        }
         for m in melodies
     ]
 
@@ -457,6 +464,8 @@ def _songs(f: _Fields, key: str, vocabulary: Vocabulary) -> list[dict[str, Any]]
     lookup = set(vocabulary.codes)
     for k, song in enumerate(songs):
         s = _Fields(song, f.where, f"{f.name}.{key}[{k}]")
+        s.text("title")
+        s.text("source")
         s.text("key", 100)
         s.text("time_signature", 100)
         codes = s.data.get("codes")

@@ -225,11 +225,17 @@ class Evaluation:
     options: CorpusOptions
     model: Scores
     ngram: Scores
+    scored: tuple[Melody, ...] = ()
+    """The songs scored, in order (``song_bits[i]`` is ``scored[song_index[i]]``'s)."""
 
     def to_dict(self, bundle_path: str) -> dict[str, Any]:
         return {
             "bundle": str(bundle_path),
             "songs": self.where,
+            "song_names": [
+                {"title": self.scored[k].title, "source": self.scored[k].source or None}
+                for k in self.model.song_index
+            ],
             "skipped_songs": self.skipped,
             "training_songs_among_them": self.overlap,
             "options": self.options.to_dict(),
@@ -283,12 +289,15 @@ def evaluate_bundle(
     model = score_network(bundle, known)
     start = 0 if bundle.config.start_padded else bundle.config.window
     ngram = score_ngram(train, known, bundle.vocabulary, options, start)
-    return Evaluation(bundle, where, skipped, overlap, options, model, ngram)
+    return Evaluation(bundle, where, skipped, overlap, options, model, ngram, tuple(known))
 
 
 def _recorded(songs: Sequence[dict[str, Any]]) -> list[Melody]:
     """Songs a bundle records (checked by :func:`load_bundle`), without the empty ones."""
-    melodies = [Melody.from_codes(s["codes"]) for s in songs]
+    melodies = [
+        Melody.from_codes(s["codes"], title=s.get("title"), source=s.get("source") or "")
+        for s in songs
+    ]
     return [m for m in melodies if m.notes]
 
 

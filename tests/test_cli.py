@@ -164,3 +164,13 @@ def test_training_progress_is_plain_lines_in_a_log_and_none_when_quiet(tmp_path)
     assert "\r" not in result.stderr
     quiet = nabi(*args, "-o", str(tmp_path / "b.nabi"), "--quiet")
     assert quiet.returncode == 0 and quiet.stderr == "", quiet.stderr
+
+
+def test_written_files_are_shown_relative_to_where_the_user_stands(tmp_path, monkeypatch):
+    from nabi_music.cli.terminal import shown_path
+
+    monkeypatch.chdir(tmp_path)
+    assert shown_path(tmp_path / "out" / "a.mid") == str(Path("out") / "a.mid")
+    assert shown_path("out/a.mid") == str(Path("out") / "a.mid")
+    elsewhere = tmp_path.parent / "elsewhere.mid"
+    assert shown_path(elsewhere) == str(elsewhere)  # outside: as it is

@@ -8,7 +8,7 @@ import argparse
 from typing import Any
 
 from nabi_music.cli.progress import EpochBar
-from nabi_music.cli.terminal import Stop, err
+from nabi_music.cli.terminal import Stop, err, shown_path
 from nabi_music.data.encoding import VOCABULARIES
 from nabi_music.errors import InputError, NabiWarning
 from nabi_music.media.audio import instrument_program
@@ -171,4 +171,4 @@ def print_media(media: Published | None, timings: dict[str, float]) -> None:
     if timings:
         print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     if media.report is not None:
-        print(f"report: {media.report}")
+        print(f"report: {shown_path(media.report)}")

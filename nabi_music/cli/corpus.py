@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from nabi_music.cli.common import fit_bar
+from nabi_music.cli.terminal import shown_path
 from nabi_music.evaluation.crossval import CorpusOptions
 from nabi_music.evaluation.ngram import SMOOTHINGS
 from nabi_music.models.presets import CORPUS_PRESETS
@@ -131,7 +132,7 @@ def _ngram_name(options: CorpusOptions) -> str:
 
 def _write_json(path: str | None, data: dict[str, Any]) -> None:
     if write_json(path, data) is not None:
-        print(f"wrote {path}")
+        print(f"wrote {shown_path(path)}")
 
 
 # --- nabi train --corpus ----------------------------------------------------------
@@ -229,7 +230,7 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
     print(f"held-out test songs: {result.model.songs} songs, {result.model.notes} notes")
     for line in _table([(args.preset, result.model), (_ngram_name(options), result.ngram)]):
         print(line)
-    print(f"wrote {out}")
+    print(f"wrote {shown_path(out)}")
     _write_json(args.json, result.to_dict())
     return 0
 

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from nabi_music.cli.common import add_instrument_argument
-from nabi_music.cli.terminal import err
+from nabi_music.cli.terminal import err, shown_path
 from nabi_music.errors import InputError
 from nabi_music.fileio import check_out_dir
 from nabi_music.media.audio import instrument_program
@@ -163,7 +163,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         err(f"skipped {skipped}")
     print("wrote:")
     for f in written.files:
-        print(f"  {f}")
+        print(f"  {shown_path(f)}")
     return 0
 
 

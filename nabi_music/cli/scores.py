@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from nabi_music.cli.common import add_reading_options, read_options
-from nabi_music.cli.terminal import err, json_text
+from nabi_music.cli.terminal import err, json_text, shown_path
 from nabi_music.errors import printable
 from nabi_music.media.render import render_files
 from nabi_music.readers import read, read_report
@@ -95,5 +95,5 @@ def cmd_render(args: argparse.Namespace) -> int:
         for warning in rendered.warnings:
             err(f"{rendered.source.name}: {warning}")
         for f in rendered.files:
-            print(f"wrote {f}")
+            print(f"wrote {shown_path(f)}")
     return 0

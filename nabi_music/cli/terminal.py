@@ -170,3 +170,14 @@ class Stop:
                     break
                 except Terminated:
                     continue
+
+
+def shown_path(path: str | os.PathLike[str]) -> str:
+    """A path as a user reads it in a list of files: relative to the current folder when
+    it lies under it, else as it is."""
+    text = os.fspath(path)
+    try:
+        relative = os.path.relpath(os.path.abspath(text))
+    except ValueError:  # another drive
+        return text
+    return text if relative.startswith("..") else relative

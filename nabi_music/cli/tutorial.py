@@ -19,6 +19,7 @@ from nabi_music.cli.common import (
     training_options,
 )
 from nabi_music.cli.corpus import CORPUS_PRESET_NAMES, add_corpus_options, cmd_train_corpus
+from nabi_music.cli.terminal import shown_path
 from nabi_music.errors import InputError, printable
 from nabi_music.fileio import check_out_dir
 from nabi_music.models.presets import PRESETS
@@ -107,7 +108,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             f"the last epoch ({history.epochs}): loss {last['loss']:.4f}, one-step "
             f"{last['one_step_accuracy']:.0%}, full-song {last['full_song_accuracy']:.0%}"
         )
-    print(f"wrote {out}")
+    print(f"wrote {shown_path(out)}")
     return 0
 
 
@@ -120,7 +121,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     print(f"one-step:  {run.prediction.one_step.describe()}")
     print(f"full-song: {run.prediction.full_song.describe()}")
     for f in run.files:
-        print(f"wrote {f}")
+        print(f"wrote {shown_path(f)}")
     print_media(run.media, run.media.timings if run.media else {})
     return 0
 
@@ -171,6 +172,6 @@ def cmd_song(args: argparse.Namespace) -> int:
     print()
     print("wrote:")
     for f in result.files:
-        print(f"  {f}")
+        print(f"  {shown_path(f)}")
     print_media(result.media, result.timings)
     return 0

@@ -21,7 +21,7 @@ from nabi_music.music.notes import Melody
 PACKAGE = ROOT / "nabi_music"
 
 STAGES = (
-    ("errors", "fileio", "backend", "version"),
+    ("errors", "fileio", "backend", "version", "display"),
     ("music",),
     ("readers",),
     ("writers",),

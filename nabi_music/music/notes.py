@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 
+from nabi_music import display
 from nabi_music.errors import ParseError
 
 STEPS = "cdefgab"
@@ -114,6 +115,10 @@ class Melody:
         shown = " ".join(codes[:8]) + (" …" if len(codes) > 8 else "")
         title = f" {self.title!r}" if self.title else ""
         return f"<Melody{title}: {', '.join(facts)}: {shown}>"
+
+    def _repr_html_(self) -> str | None:
+        """In Jupyter: the engraved score, a player and a caption."""
+        return display.html(self)
 
     @classmethod
     def from_codes(cls, codes: list[str] | str, **meta: object) -> Melody:

@@ -33,6 +33,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from nabi_music import display
 from nabi_music.data.encoding import Vocabulary, start_row
 from nabi_music.errors import InputError, NabiError
 from nabi_music.evaluation.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
@@ -141,6 +142,17 @@ class Composition:
     songs_origin: str | None
     ngrams: NgramIndex | None = None
     """The training songs' n-grams, for the repeated n-gram rate."""
+
+    def __repr__(self) -> str:
+        return (
+            f"<Composition by {self.preset}: {len(self.melodies)} melod"
+            f"{'y' if len(self.melodies) == 1 else 'ies'}, key {self.key or '-'}, "
+            f"time {self.time_signature or '-'}>"
+        )
+
+    def _repr_html_(self) -> str | None:
+        """In Jupyter: each melody's score and player."""
+        return display.html(self)
 
     def stats(self) -> dict[str, Any]:
         """The statistics as one dict: every melody, all generated pooled, and the

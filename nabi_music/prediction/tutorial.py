@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nabi_music import display
 from nabi_music.data.encoding import Vocabulary
 from nabi_music.errors import InputError, NabiWarning
 from nabi_music.evaluation.comparison import Comparison, compare
@@ -78,6 +79,17 @@ class Prediction:
             program=self.melody.program,
             source=self.melody.source,
         )
+
+    def __repr__(self) -> str:
+        title = self.melody.title or "melody"
+        return (
+            f"<Prediction of {title!r}: one-step {self.one_step.describe()}; "
+            f"full-song {self.full_song.describe()}>"
+        )
+
+    def _repr_html_(self) -> str | None:
+        """In Jupyter: the one-step and full-song scores, wrong notes red, and players."""
+        return display.html(self)
 
 
 def predict(bundle: Bundle, melody: Melody) -> Prediction:

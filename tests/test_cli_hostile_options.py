@@ -359,7 +359,7 @@ def test_a_failed_write_leaves_nothing_behind(tmp_path):
     out.mkdir()
     result = subprocess.run(
         [sys.executable, "-m", "nabi_music.cli", "train", str(SCORES / "nabiya.txt"),
-         "--preset", "mlp", "--epochs", "1", "-o", str(out / "m.nabi")],
+         "--preset", "mlp", "--epochs", "1", "-o", str(out / "m.nabi"), "--quiet"],
         capture_output=True, cwd=ROOT, timeout=300, preexec_fn=small_files,
     )  # fmt: skip
     line = one_error(result, code=1)

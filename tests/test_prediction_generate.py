@@ -53,7 +53,13 @@ def test_the_bundle_records_its_training_melodies(bundle):
     assert bundle.meta["time_signature"] == "2/4"
     assert bundle.meta["tempo"] == 100
     assert bundle.meta["songs"] == [
-        {"key": "C major", "time_signature": "2/4", "codes": " ".join(NABIYA)}
+        {
+            "title": NABIYA_MELODY.title,
+            "source": NABIYA_MELODY.source or None,
+            "key": "C major",
+            "time_signature": "2/4",
+            "codes": " ".join(NABIYA),
+        }
     ]
 
 

@@ -74,6 +74,16 @@ class Skipped:
     reason: str
 
 
+def keep_if_pitched(
+    melody: Melody, title: str, melodies: list[Melody], skipped: list[Skipped]
+) -> None:
+    """A tune with a pitched note joins ``melodies``; one of rests only is skipped."""
+    if has_pitched_note(melody):
+        melodies.append(melody)
+    else:
+        skipped.append(Skipped(melody.title or title, "no notes, only rests"))
+
+
 @dataclass(frozen=True)
 class ReadOptions:
     """How to read a score.

@@ -37,8 +37,8 @@ from nabi_music.readers._common import (
     Report,
     Skipped,
     describe,
-    has_pitched_note,
     in_measures,
+    keep_if_pitched,
     read_text,
 )
 from nabi_music.readers.music21_bridge import (
@@ -119,10 +119,7 @@ def read_abc(path: Path, source: str, options: ReadOptions | None = None) -> Rep
                 ) from err
             skipped.append(Skipped(title, f"cannot convert the tune ({describe(err)})"))
             continue
-        if has_pitched_note(melody):
-            melodies.append(melody)
-        else:
-            skipped.append(Skipped(melody.title or title, "no notes, only rests"))
+        keep_if_pitched(melody, title, melodies, skipped)
     return melodies, skipped
 
 

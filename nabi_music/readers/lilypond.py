@@ -59,8 +59,8 @@ from nabi_music.readers._common import (
     Report,
     Skipped,
     describe,
-    has_pitched_note,
     in_measures,
+    keep_if_pitched,
     read_text,
 )
 
@@ -185,11 +185,7 @@ def _read(text: str, source: str, default_title: str, options: ReadOptions) -> R
             title = f"{title} #{index}"
         walker = _Walker(context, title if many else None)
         walker.walk(music)
-        melody = walker.melody(title, source)
-        if has_pitched_note(melody):
-            melodies.append(melody)
-        else:
-            skipped.append(Skipped(title, "no notes, only rests"))
+        keep_if_pitched(walker.melody(title, source), title, melodies, skipped)
     if not tunes:
         skipped.append(Skipped(default_title, "no music expression or \\score block"))
     return melodies, skipped

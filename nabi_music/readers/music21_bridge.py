@@ -36,8 +36,8 @@ from nabi_music.readers._common import (
     Report,
     Skipped,
     describe,
-    has_pitched_note,
     in_measures,
+    keep_if_pitched,
 )
 from nabi_music.readers.repeats import Bar, play_order
 
@@ -192,10 +192,7 @@ def melodies_from_stream(
                 raise InputError(f"{source}: cannot convert the score ({describe(err)})") from err
             skipped.append(Skipped(title, f"cannot convert the tune ({describe(err)})"))
             continue
-        if has_pitched_note(melody):
-            melodies.append(melody)
-        else:
-            skipped.append(Skipped(melody.title or title, "no notes, only rests"))
+        keep_if_pitched(melody, title, melodies, skipped)
     return melodies, skipped
 
 

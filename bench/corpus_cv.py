@@ -61,7 +61,7 @@ PUBLISHED = {
     "chorales": [("IDyOM, published", 2.342)],
 }
 
-_SHARED = dict(units=256, layers=1, dropout=0.5, batch_size=16, patience=8)
+_SHARED = dict(units=256, layers=1, dropout=0.5, batch_size=16, patience=8, members=1)
 MEMBERS: dict[str, ModelConfig] = {
     "lstm": preset("corpus-lstm").with_options(**_SHARED),
     "gru": preset("corpus-gru").with_options(**_SHARED),

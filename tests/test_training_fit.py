@@ -245,9 +245,10 @@ def test_nabi_train_corpus_then_evaluate(tmp_path):
     evaluated = json.loads(again.read_text())
     assert evaluated["model"]["bits"] == pytest.approx(trained["model"]["bits"])
     assert evaluated["ngram"]["bits"] == pytest.approx(trained["ngram"]["bits"])
-    names = evaluated["song_names"]  # which song each of song_bits is
-    assert len(names) == len(evaluated["model"]["song_bits"]) == 4
-    assert all(n["title"] and n["source"].endswith("kinder_20.abc") for n in names), names
+    rows = evaluated["per_song"]  # each song's figures with its title and file
+    assert len(rows) == 4 and [r["bits"] for r in rows] == evaluated["model"]["song_bits"]
+    assert [r["ngram_bits"] for r in rows] == evaluated["ngram"]["song_bits"]
+    assert all(r["title"] and r["source"].endswith("kinder_20.abc") for r in rows), rows
     assert "bits/note" in result.stdout
     result = run_nabi("evaluate", str(bundle), "--corpus", str(KINDER_20))
     assert "14 of these songs are also among the bundle's training songs" in result.stdout

@@ -228,14 +228,40 @@ class Evaluation:
     scored: tuple[Melody, ...] = ()
     """The songs scored, in order (``song_bits[i]`` is ``scored[song_index[i]]``'s)."""
 
+    def per_song(self) -> list[dict[str, Any]]:
+        """Each scored song's title and file beside its own figures, the model's and the
+        n-gram's (bits per note of the code and of the pitch)."""
+        ngram = dict(
+            zip(
+                self.ngram.song_index,
+                zip(self.ngram.song_bits, self.ngram.song_pitch_bits, strict=True),
+                strict=True,
+            )
+        )
+        rows = []
+        for k, bits, pitch in zip(
+            self.model.song_index, self.model.song_bits, self.model.song_pitch_bits, strict=True
+        ):
+            song = self.scored[k]
+            n_bits, n_pitch = ngram.get(k, (None, None))
+            rows.append(
+                {
+                    "title": song.title,
+                    "source": song.source or None,
+                    "notes": len(song.notes),
+                    "bits": bits,
+                    "pitch_bits": pitch,
+                    "ngram_bits": n_bits,
+                    "ngram_pitch_bits": n_pitch,
+                }
+            )
+        return rows
+
     def to_dict(self, bundle_path: str) -> dict[str, Any]:
         return {
             "bundle": str(bundle_path),
             "songs": self.where,
-            "song_names": [
-                {"title": self.scored[k].title, "source": self.scored[k].source or None}
-                for k in self.model.song_index
-            ],
+            "per_song": self.per_song(),
             "skipped_songs": self.skipped,
             "training_songs_among_them": self.overlap,
             "options": self.options.to_dict(),

@@ -3,7 +3,8 @@ the config, the seed and the training history.
 
 Layout of a ``.nabi`` bundle::
 
-    model.keras        the Keras model (loaded with safe_mode=True)
+    model.keras        the Keras model: its weights read with h5py for the NumPy runner,
+                       the model built by Keras (safe_mode=True) only when asked for
     vocabulary.json    {"codes": [...]}, index order
     config.json        {"model": ModelConfig, "seed": int, "history": {...},
                         "trained_on": [...], "versions": {...},

@@ -253,7 +253,7 @@ def test_sigterm_during_training_ends_with_one_line_and_no_bundle(tmp_path):
     for after in (0.0, 6.0):  # while TensorFlow starts, and while the model trains
         proc = subprocess.Popen(
             [sys.executable, "-m", "nabi_music.cli", "train", str(NABIYA_LY), "--preset",
-             "stateful-lstm", "--epochs", "20000", "-o", str(out / "m.nabi")],
+             "stateful-lstm", "--epochs", "20000", "-o", str(out / "m.nabi"), "--quiet"],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             cwd=ROOT,

@@ -176,7 +176,7 @@ def test_nabi_render_writes_the_formats_asked_for(tmp_path: Path) -> None:
     result = nabi("render", str(ly), "--png", "--svg", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["song.ly", "song.png", "song.svg"]
-    assert f"wrote {tmp_path / 'song.png'}" in result.stdout
+    assert "wrote song.png" in result.stdout  # relative to where the user stands
 
 
 def test_nabi_render_engraves_its_own_reading_of_a_foreign_file_unless_trusted(

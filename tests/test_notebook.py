@@ -13,7 +13,7 @@ NOTEBOOK = ROOT / "notebooks" / "nabiya.ipynb"
 
 @pytest.mark.slow
 def test_the_notebook_runs_and_shows_scores_and_players(monkeypatch):
-    monkeypatch.setenv("NABI_EPOCHS", "60")  # the kernel inherits it: a short training
+    monkeypatch.setenv("NABI_EPOCHS", "30")  # the kernel inherits it: a short training
     notebook = nbformat.read(NOTEBOOK, as_version=4)
     NotebookClient(
         notebook,

@@ -43,9 +43,11 @@ def make_bundles(folder: Path) -> dict[str, Path]:
     return paths
 
 
-def timed(command: list[str], env: dict[str, str]) -> float:
+def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    """Seconds of one run; ``cwd`` outside both checkouts (``python -m`` puts the current
+    folder first on the path)."""
     start = time.perf_counter()
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True)
     seconds = time.perf_counter() - start
     if done.returncode:
         raise SystemExit(f"{' '.join(command)} failed:\n{done.stderr[-2000:]}")
@@ -91,10 +93,10 @@ def main() -> int:
             for name, command in commands.items():
                 times: dict[str, list[float]] = {v: [] for v in versions}
                 for env in versions.values():
-                    timed([*nabi, *command], env)  # warm-up: the page cache, the bytecode
+                    timed([*nabi, *command], env, folder)  # warm-up: page cache, bytecode
                 for _ in range(args.runs):
                     for version, env in versions.items():
-                        times[version].append(timed([*nabi, *command], env))
+                        times[version].append(timed([*nabi, *command], env, folder))
                 before, now = (statistics.median(times[v]) for v in versions)
                 print(f"{name:<38}{before:>8.2f}{now:>8.2f}{before / now:>7.1f}x", flush=True)
         finally:

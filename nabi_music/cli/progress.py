@@ -82,9 +82,8 @@ def _wide_terminal(stream: TextIO) -> bool:
             return False
     except (AttributeError, ValueError):
         return False
-    return shutil.get_terminal_size((0, 0)).columns >= MIN_BAR_WIDTH and bool(
-        os.environ.get("TERM", "xterm") != "dumb"
-    )
+    wide = shutil.get_terminal_size((0, 0)).columns >= MIN_BAR_WIDTH
+    return wide and os.environ.get("TERM") != "dumb"
 
 
 def _clock(seconds: float) -> str:

@@ -81,19 +81,13 @@ def assert_learns_as_one_device(one: dict, run: dict) -> None:
         assert abs(a - b) < 0.05 * a
 
 
-@pytest.fixture(scope="module")
-def one_device() -> dict:
-    """The same training on one device, the reference of both strategies."""
-    run = finish(start("default"))["default"]
-    assert run["replicas"] == 1 and run["loss"][-1] < run["loss"][0] - 0.3
-    return run
-
-
 @pytest.mark.slow
-def test_mirrored_strategy_over_two_cpus_learns_as_one_device(one_device):
-    two = finish(start("mirrored"))["mirrored"]
-    assert two["replicas"] == 2
-    assert_learns_as_one_device(one_device, two)
+def test_mirrored_strategy_over_two_cpus_learns_as_one_device():
+    runs = finish(start("default,mirrored"))
+    one, two = runs["default"], runs["mirrored"]
+    assert one["replicas"] == 1 and two["replicas"] == 2
+    assert one["loss"][-1] < one["loss"][0] - 0.3
+    assert_learns_as_one_device(one, two)
 
 
 def free_ports(n: int) -> list[int]:
@@ -107,15 +101,17 @@ def free_ports(n: int) -> list[int]:
 
 
 @pytest.mark.slow
-def test_two_workers_train_one_model_as_one_device_does(one_device):
+def test_two_workers_train_one_model_as_one_device_does():
     """Two processes joined by TF_CONFIG, as two machines would be (README's set-up)."""
     cluster = {"worker": [f"localhost:{p}" for p in free_ports(2)]}
     workers = [
         start("multi-worker", {"cluster": cluster, "task": {"type": "worker", "index": i}})
         for i in range(2)
     ]
+    one = start("default")
     first, second = (finish(w)["multi-worker"] for w in workers)
+    alone = finish(one)["default"]
     assert first["replicas"] == second["replicas"] == 2
     # the workers hold one model: the same losses and weights in both processes
     assert first["loss"] == second["loss"] and first["weights"] == second["weights"]
-    assert_learns_as_one_device(one_device, first)
+    assert_learns_as_one_device(alone, first)

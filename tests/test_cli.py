@@ -134,7 +134,9 @@ def test_train_then_predict_without_retraining(tmp_path):
     assert train.returncode == 0, train.stderr
     assert bundle.is_file()
     # predicting the same melody written another way (.txt) in a fresh process
-    result = nabi("predict", str(bundle), str(SCORES / "nabiya.txt"), "--out", str(tmp_path))
+    result = nabi(
+        "predict", str(bundle), str(SCORES / "nabiya.txt"), "--out", str(tmp_path), "--no-media"
+    )  # (engraving and audio: test_pages_report)
     assert result.returncode == 0, result.stderr
     assert "one-step:  0 of 50 wrong — 100%" in result.stdout
     assert "full-song: 0 of 50 wrong — 100%" in result.stdout

@@ -96,13 +96,12 @@ def test_config_round_trip():
 def test_same_seed_same_predictions_bit_for_bit(nabiya):
     config = preset("stateful-lstm-2f").with_options(epochs=30)
     runs = [train_preset([nabiya], config, seed=5) for _ in range(2)]
-    other = train_preset([nabiya], config, seed=6)
     weights = [r.model.get_weights() for r in runs]
     assert all(np.array_equal(x, y) for x, y in zip(*weights, strict=True))
     assert runs[0].history.loss == runs[1].history.loss
     assert len(runs[0].history.loss) == 30
     assert predict(runs[0], nabiya) == predict(runs[1], nabiya)
-    assert other.history.loss != runs[0].history.loss
+    # (another seed starts from other weights: test_initial_weights_come_from_the_seed_alone)
 
 
 @pytest.mark.parametrize("name", ["mlp", "stateful-lstm"])

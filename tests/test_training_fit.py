@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from helpers import ROOT, run_nabi
 
+from nabi_music.cli.main import main
 from nabi_music.data.corpus import read_corpus, split_songs, take
 from nabi_music.data.encoding import Factors, Vocabulary
 from nabi_music.errors import InputError
@@ -227,17 +228,20 @@ def test_two_heads_and_gru_train_and_score_beside_the_ngram(kinder):
 
 
 @pytest.mark.slow
-def test_nabi_train_corpus_then_evaluate(tmp_path):
+def test_nabi_train_corpus_then_evaluate(tmp_path, capsys):
+    """nabi train --corpus in this process (TensorFlow is loaded once), then nabi evaluate
+    as a user runs it, in fresh processes."""
     bundle, summary, again = tmp_path / "k.nabi", tmp_path / "train.json", tmp_path / "eval.json"
-    result = run_nabi(
+    code = main([
         "train", "--corpus", str(KINDER_20), "--preset", "corpus-gru", "--epochs", "1",
         "--members", "2", "--split", "70/10/20", "--normalize-key", "--transpose=-1..1",
-        "-o", str(bundle), "--json", str(summary),
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    assert "16 train" not in result.stdout and "14 train, 2 validation, 4 test" in result.stdout
-    assert "3-gram (witten-bell)" in result.stdout and bundle.is_file()
-    assert "corpus-gru (2 networks side by side, averaged)" in result.stdout
+        "-o", str(bundle), "--json", str(summary), "--quiet",
+    ])  # fmt: skip
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert "16 train" not in printed and "14 train, 2 validation, 4 test" in printed
+    assert "3-gram (witten-bell)" in printed and bundle.is_file()
+    assert "corpus-gru (2 networks side by side, averaged)" in printed
     trained = json.loads(summary.read_text())
     assert len(trained["split"]["test"]) == 4 and trained["model"]["songs"] == 4
     result = run_nabi("evaluate", str(bundle), "--json", str(again))

@@ -56,3 +56,17 @@ def read_quietly(path: str | Path) -> list:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NabiWarning)
         return read(path)
+
+
+def unknown_compression(data: bytes, member: str) -> bytes:
+    """A zip archive's bytes with ``member`` marked as compressed by a method no reader
+    knows (99), in its central directory: zipfile refuses to inflate it."""
+    out = bytearray(data)
+    name = member.encode()
+    entry = out.find(b"PK\x01\x02")
+    while out[entry + 46 : entry + 46 + len(name)] != name:
+        entry = out.find(b"PK\x01\x02", entry + 4)
+        if entry < 0:
+            raise ValueError(f"no member {member}")
+    out[entry + 10 : entry + 12] = (99).to_bytes(2, "little")
+    return bytes(out)

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import NABIYA_LY, ROOT, SCORES
+from helpers import NABIYA_LY, ROOT, SCORES, unknown_compression
 
 from nabi_music.errors import InputError
 from nabi_music.models.bundle import (
@@ -215,6 +215,13 @@ def test_a_member_that_says_it_is_huge_is_refused_before_it_is_read(bundle, tmp_
     claimed.write_bytes(bytes(data))
     with pytest.raises(InputError, match=r"config\.json is 4,294,967,280 bytes unpacked"):
         load_bundle(claimed)
+
+
+def test_a_member_packed_by_an_unknown_method_is_one_input_error(bundle, tmp_path):
+    odd = tmp_path / "odd.nabi"
+    odd.write_bytes(unknown_compression(bundle.read_bytes(), "config.json"))
+    with pytest.raises(InputError, match=r"config\.json cannot be read \(.*compression"):
+        load_bundle(odd)
 
 
 def test_a_truncated_bundle_and_one_that_is_not_a_zip(bundle, tmp_path):

@@ -23,7 +23,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from helpers import DATA
+from helpers import DATA, unknown_compression
 from isolated import Outcome, assert_answered, run_isolated
 
 from nabi_music import backend
@@ -433,6 +433,15 @@ def test_limits_raised_on_the_command_line_read_what_the_defaults_refuse(tmp_pat
 
 
 # --- in process --------------------------------------------------------------
+
+
+def test_an_mxl_member_packed_by_an_unknown_method_is_one_input_error(tmp_path):
+    mxl = tmp_path / "odd.mxl"
+    with zipfile.ZipFile(mxl, "w") as z:
+        z.writestr("score.musicxml", musicxml(note()))
+    mxl.write_bytes(unknown_compression(mxl.read_bytes(), "score.musicxml"))
+    with pytest.raises(InputError, match=r"odd\.mxl: cannot read as .*compression"):
+        read(mxl)
 
 
 def test_an_unforeseen_third_party_error_is_one_input_error_naming_the_file(tmp_path, monkeypatch):

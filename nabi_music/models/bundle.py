@@ -279,7 +279,7 @@ def _member(zf: zipfile.ZipFile, name: str, limit: int, where: str) -> bytes:
         raise InputError(f"{where}: {name} is {size:,} bytes unpacked, over the limit of {limit:,}")
     try:
         return zf.read(name)
-    except (RuntimeError, NotImplementedError, ValueError) as err:  # encrypted, unknown method
+    except (RuntimeError, ValueError) as err:  # encrypted; an unknown method (NotImplementedError)
         raise InputError(f"{where}: {name} cannot be read ({shorten(err, 80)})") from err
 
 

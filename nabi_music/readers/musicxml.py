@@ -124,7 +124,8 @@ def _unpack(path: Path, source: str, label: str) -> str:
             f"{source}: cannot read as {label} ({describe(err)}{lies}); expected an intact "
             ".mxl archive (a zip file)"
         ) from err
-    except (OSError, RuntimeError, NotImplementedError, EOFError, zlib.error, ValueError) as err:
+    except (OSError, RuntimeError, EOFError, zlib.error, ValueError) as err:
+        # RuntimeError: an encrypted member, or an unknown method (NotImplementedError)
         raise InputError(
             f"{source}: cannot read as {label} ({describe(err)}); expected a valid {label} file"
         ) from err

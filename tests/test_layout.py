@@ -230,7 +230,7 @@ def test_the_nabi_command_starts_light():
         if line.startswith("import time:") and "|" in line
     }
     assert "nabi_music" in imported
-    assert not imported & {"tensorflow", "keras", "music21", "matplotlib"}
+    assert not imported & {"tensorflow", "keras", "music21", "matplotlib", "soundfile"}
 
 
 def test_commands_on_a_trained_bundle_never_start_tensorflow(tmp_path):

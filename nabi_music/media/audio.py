@@ -22,7 +22,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import soundfile
 
 from nabi_music.errors import InputError, RenderError
 from nabi_music.fileio import atomic_write
@@ -302,15 +301,6 @@ def _sine(midi: bytes, release: float) -> Any:
 def _normalise(samples: Any) -> Any:
     peak = float(np.max(np.abs(samples))) if len(samples) else 0.0
     return samples * (PEAK / peak) if peak > 0 else samples
-
-
-def mp3_bytes(wav: str | os.PathLike[str]) -> bytes:
-    """A WAV file as MP3 (libsndfile's LAME encoder through soundfile): a tenth of the
-    size, and every browser plays it."""
-    samples, rate = soundfile.read(os.fspath(wav), dtype="float32")
-    out = io.BytesIO()
-    soundfile.write(out, samples, rate, format="MP3", subtype="MPEG_LAYER_III")
-    return out.getvalue()
 
 
 def _write_wav(path: Path, samples: Any) -> None:

@@ -81,15 +81,6 @@ def assert_learns_as_one_device(one: dict, run: dict) -> None:
         assert abs(a - b) < 0.05 * a
 
 
-@pytest.mark.slow
-def test_mirrored_strategy_over_two_cpus_learns_as_one_device():
-    runs = finish(start("default,mirrored"))
-    one, two = runs["default"], runs["mirrored"]
-    assert one["replicas"] == 1 and two["replicas"] == 2
-    assert one["loss"][-1] < one["loss"][0] - 0.3
-    assert_learns_as_one_device(one, two)
-
-
 def free_ports(n: int) -> list[int]:
     sockets = [socket.socket() for _ in range(n)]
     for s in sockets:
@@ -100,18 +91,32 @@ def free_ports(n: int) -> list[int]:
     return ports
 
 
-@pytest.mark.slow
-def test_two_workers_train_one_model_as_one_device_does():
-    """Two processes joined by TF_CONFIG, as two machines would be (README's set-up)."""
+@pytest.fixture(scope="module")
+def runs() -> dict:
+    """One device and two mirrored CPUs in one process, and two workers joined by
+    TF_CONFIG as two machines would be (README's set-up), all started at once."""
     cluster = {"worker": [f"localhost:{p}" for p in free_ports(2)]}
     workers = [
         start("multi-worker", {"cluster": cluster, "task": {"type": "worker", "index": i}})
         for i in range(2)
     ]
-    one = start("default")
+    local = start("default,mirrored")
     first, second = (finish(w)["multi-worker"] for w in workers)
-    alone = finish(one)["default"]
+    return {**finish(local), "first worker": first, "second worker": second}
+
+
+@pytest.mark.slow
+def test_mirrored_strategy_over_two_cpus_learns_as_one_device(runs):
+    one, two = runs["default"], runs["mirrored"]
+    assert one["replicas"] == 1 and two["replicas"] == 2
+    assert one["loss"][-1] < one["loss"][0] - 0.3
+    assert_learns_as_one_device(one, two)
+
+
+@pytest.mark.slow
+def test_two_workers_train_one_model_as_one_device_does(runs):
+    first, second = runs["first worker"], runs["second worker"]
     assert first["replicas"] == second["replicas"] == 2
     # the workers hold one model: the same losses and weights in both processes
     assert first["loss"] == second["loss"] and first["weights"] == second["weights"]
-    assert_learns_as_one_device(alone, first)
+    assert_learns_as_one_device(runs["default"], first)

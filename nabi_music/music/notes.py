@@ -95,6 +95,17 @@ class Melody:
     program: int | None = None
     source: str = ""
     warnings: tuple[str, ...] = field(default=(), compare=False)
+    header: tuple[tuple[str, str], ...] = field(default=(), compare=False)
+    """The source's other header fields, in order, named as LilyPond names them
+    (``subtitle``, ``composer``, ``poet``, ``arranger``, ``opus``, ``copyright`` ...)."""
+    pickup: Fraction | None = field(default=None, compare=False)
+    """The length of an opening short bar (an upbeat) in quarters; None: none."""
+
+    def header_field(self, name: str) -> str | None:
+        """The first header field called ``name`` (``title`` is :attr:`title`)."""
+        if name == "title":
+            return self.title
+        return next((value for key, value in self.header if key == name), None)
 
     @property
     def codes(self) -> list[str]:

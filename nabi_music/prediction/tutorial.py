@@ -68,17 +68,10 @@ class Prediction:
     full_song: Comparison
 
     def as_melody(self, mode: str) -> Melody:
-        """The predicted melody (primer included) with the real melody's metadata."""
+        """The predicted melody (primer included) with the real melody's metadata
+        (title, header, key, metre, upbeat, tempo, program, source)."""
         comparison = self.one_step if mode == "one_step" else self.full_song
-        return Melody.from_codes(
-            list(comparison.predicted),
-            title=self.melody.title,
-            key=self.melody.key,
-            time_signature=self.melody.time_signature,
-            tempo=self.melody.tempo,
-            program=self.melody.program,
-            source=self.melody.source,
-        )
+        return self.melody.with_notes([parse_code(c) for c in comparison.predicted])
 
     def __repr__(self) -> str:
         title = self.melody.title or "melody"

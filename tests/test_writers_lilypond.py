@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -17,9 +18,9 @@ from hypothesis import strategies as st
 
 from nabi_music.errors import InputError, RenderError
 from nabi_music.media.render import compile_ly, lilypond_executable
-from nabi_music.music.notes import Melody
+from nabi_music.music.notes import Melody, parse_code, parse_codes
 from nabi_music.writers import write, write_lilypond
-from nabi_music.writers.lilypond import RECIPE_PREFIX, lilypond_source, ly_string
+from nabi_music.writers.lilypond import RECIPE_PREFIX, bars_per_line, lilypond_source, ly_string
 
 GOLDEN = Path(__file__).parent / "data" / "golden"
 
@@ -53,21 +54,33 @@ def block(source: str, opening: str) -> str:
     return source[start : source.index("\n}", start)]
 
 
-def note_items(source: str) -> list[re.Match[str]]:
-    """Each note of the melody block as a match: commands, code and markups."""
-    lines = block(source, "melody = \\fixed c' {").splitlines()
-    setup = re.compile(r"\\(key|time|tempo|autoBeamOff)\b")
+def note_items(source: str, opening: str = "melody = \\fixed c' {") -> list[re.Match[str]]:
+    """Each written note of a music block as a match: commands, code and markups."""
+    lines = block(source, opening).splitlines()
+    setup = re.compile(r"\\(key|time|tempo|autoBeamOff|partial)\b")
     music = " ".join(
         line.strip() for line in lines if line.strip() and not setup.match(line.strip())
     )
-    music = music.replace(" |", "")
+    music = music.replace(" | \\break", "").replace(" |", "").replace(' \\bar "|."', "")
+    music = re.sub(r" ?\bs\d+\.*", "", music).strip()
     items = list(_ITEM.finditer(music))
     assert " ".join(m.group(0) for m in items) == music, "unparsed text in the melody block"
     return items
 
 
+def bars_of(source: str, opening: str = "melody = \\fixed c' {") -> list[str]:
+    """The music of a block cut at its bar checks (setup and final bar line left out)."""
+    body = block(source, opening)
+    body = re.sub(r"\\(key \w+ \\\w+|time \d+/\d+|tempo 4 = \d+|autoBeamOff|partial \S+)", "", body)
+    body = body.replace("\\break", "").replace('\\bar "|."', "")
+    return [" ".join(b.split()) for b in body.split("|") if b.strip()]
+
+
 def lyric_syllables(source: str) -> list[str]:
-    return _STRING.findall(block(source, "codes = \\lyricmode {"))
+    """The sung codes; a ``~`` is written as its character in a markup."""
+    text = block(source, "codes = \\lyricmode {")
+    text = re.sub(r'\\markup \\concat \{ ("[^"]*") \\char ##x7E \}', r"\1~", text)
+    return [m.group(1) + m.group(2) for m in re.finditer(r'"((?:[^"\\]|\\.)*)"(~?)', text)]
 
 
 def lilypond_log(ly: Path, cwd: Path) -> str:
@@ -139,10 +152,13 @@ def test_lyrics_are_one_per_sounding_onset() -> None:
     assert len(onsets) == sum(not n.is_rest for n in melody.notes) - 2  # two held-on notes
     assert "\\tempo 4 = 92" in source
     codes = [m["code"] for m in note_items(source)]
-    # Ties that reach no note of the same pitch are let-ring ties.
-    assert codes[9] == "d4\\laissezVibrer"
-    assert codes[-1] == "g1\\laissezVibrer"
-    assert codes[:9] == melody.codes[:9]
+    # Ties that reach no note of the same pitch are let-ring ties; notes that cross a
+    # bar line are written as tied pieces (r4 and fis'4. here, and the final g1~).
+    assert codes[:5] == ["g8", "e8", "e4", "r4", "fis'4~"]
+    assert codes[5:8] == ["fis'8", "c4~", "c8"]
+    assert "d4\\laissezVibrer" in codes
+    assert codes[-1].endswith("\\laissezVibrer") and codes[-2].startswith("g")
+    assert '\\markup \\concat { "c4" \\char ##x7E }' in source  # not a lyric tie
 
 
 def test_no_lyrics_when_asked() -> None:
@@ -150,10 +166,96 @@ def test_no_lyrics_when_asked() -> None:
     assert "\\lyricmode" not in source and "\\new Lyrics" not in source
 
 
-def test_bar_checks_only_at_real_bar_lines() -> None:
+def test_bar_checks_at_every_bar_line_and_final_bar_line() -> None:
     melody = Melody.from_codes("c4 d2 e4 f4 g8 g8 g4", time_signature="3/4")
-    lines = block(lilypond_source(melody), "melody = \\fixed c' {").strip().splitlines()
-    assert [line.strip() for line in lines[2:]] == ["c4 d2 |", "e4 f4 g8 g8 |", "g4"]
+    source = lilypond_source(melody)
+    assert bars_of(source) == ["c4 d2", "e4 f4 g8 g8", "g4"]
+    assert block(source, "melody = \\fixed c' {").rstrip().endswith('\\bar "|."')
+
+
+WRONG_RHYTHM = "g8 e8 e4 f8 g4 d4 c4. d8 e2 r8 e8*2/3 e8*2/3 e8*2/3 g2 g1"
+
+
+@pytest.mark.parametrize("time", ["2/4", "3/4", "6/8", "4/4", "5/8"])
+def test_notes_that_cross_a_bar_line_are_split_and_tied(time: str) -> None:
+    melody = Melody.from_codes(WRONG_RHYTHM, time_signature=time)
+    num, den = (int(x) for x in time.split("/"))
+    bar = Fraction(4 * num, den)
+    wrong = {4: "d8", 7: "e4"}
+    source = lilypond_source(melody, wrong=wrong, lyrics=True)
+    bars = bars_of(source)
+    for text in bars[:-1]:  # every bar full, by the durations written in it
+        items = [
+            parse_code(word.split("\\")[0].rstrip("~"))
+            for word in text.split()
+            if re.match(r"[a-gr]", word)
+        ]
+        assert sum((n.duration for n in items), Fraction(0)) == bar, (time, text)
+    items = note_items(source)
+    assert sum((parse_code(m["code"].split("\\")[0]).duration for m in items), Fraction(0)) == (
+        melody.quarter_length
+    )
+    # The colour on every piece of a wrong note, its expected code on the first only.
+    pieces = [i for i, m in enumerate(items) if "\\nabiWrong" in m["commands"]]
+    marked = [i for i, m in enumerate(items) if "\\with-color #red" in m["markups"]]
+    assert len(marked) == 2 and set(marked) <= set(pieces)
+    assert len(pieces) >= 2
+    # One lyric per note onset: the model's codes, never the pieces.
+    assert lyric_syllables(source) == [c for c in melody.codes if not c.startswith("r")]
+
+
+def test_an_upbeat_is_a_partial_and_the_bars_count_from_it() -> None:
+    melody = Melody.from_codes("d8 g4 e8 e8 f8 d4 d8", time_signature="2/4", pickup=Fraction(1, 2))
+    source = lilypond_source(melody)
+    assert "\\partial 8" in source
+    assert bars_of(source) == ["d8", "g4 e8 e8", "f8 d4 d8"]
+    dotted = Melody.from_codes("d8 d16 g4", time_signature="3/4", pickup=Fraction(3, 4))
+    assert "\\partial 8." in lilypond_source(dotted)
+    odd = Melody.from_codes("d16 d4 g4 g4", time_signature="4/4", pickup=Fraction(5, 4))
+    assert "\\partial 16*5" in lilypond_source(odd)
+    with pytest.raises(InputError, match="upbeat"):
+        lilypond_source(Melody.from_codes("c4", time_signature="2/4", pickup=Fraction(3)))
+
+
+def test_the_header_keeps_the_sources_fields_and_the_given_lines() -> None:
+    melody = nabiya(
+        header=(("subtitle", "Butterfly"), ("composer", "Traditional"), ("bad name", "x"))
+    )
+    source = engraved(lilypond_source(melody, subsubtitle="lstm — one-step prediction"))
+    header = block(source, "\\header {")
+    assert 'title = "나비야"' in header and 'subtitle = "Butterfly"' in header
+    assert 'composer = "Traditional"' in header
+    assert 'subsubtitle = "lstm — one-step prediction"' in header
+    assert "bad" not in header
+    replaced = engraved(lilypond_source(melody, subtitle="the original melody"))
+    assert "Butterfly" not in replaced
+
+
+def test_the_original_is_a_smaller_staff_above_with_the_same_bars() -> None:
+    original = nabiya()
+    predicted = original.with_notes(parse_codes("g8 e8 e4 f8 d4. c8 d8 e8 f8 g8 g8 g4"))
+    source = lilypond_source(predicted, reference=original, wrong={4: "d8"})
+    top, bottom = (
+        source.index("\\new Staff \\with { \\magnifyStaff #2/3"),
+        source.index('\\new Voice = "melody"'),
+    )
+    assert "\\new StaffGroup" in source and top < bottom
+    assert [m["code"] for m in note_items(source, "original = \\fixed c' {")] == original.codes
+    # The shorter staff is padded with spacers to the longer one's end.
+    assert len(bars_of(source)) == len(bars_of(source, "original = \\fixed c' {"))
+    assert "\\nabiWrong" not in block(source, "original = \\fixed c' {")
+
+
+def test_lines_hold_the_same_number_of_bars_chosen_from_the_metre() -> None:
+    source = lilypond_source(nabiya(), line_bars=4)
+    breaks = [b for b in block(source, "melody = \\fixed c' {").splitlines() if "\\break" in b]
+    assert len(bars_of(source)) == 16 and len(breaks) == 3  # 16 bars: 4 lines of 4
+    assert "line-break-permission = ##f" in source
+    assert bars_per_line([nabiya()]) == 4  # 2/4 in eighths: 4 bars of 16 notes a line
+    assert bars_per_line([nabiya()], "instrumental") == 8
+    dense = Melody.from_codes("c16 " * 64, time_signature="4/4")
+    assert bars_per_line([dense]) == 1 and bars_per_line([dense, nabiya()]) == 1
+    assert bars_per_line([Melody.from_codes("c2 " * 16, time_signature="3/2")]) == 2
 
 
 @pytest.mark.parametrize(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 
 from nabi_music.errors import InputError
@@ -33,27 +33,58 @@ def bar_length(time_signature: str) -> Fraction:
     return Fraction(4 * num, den)
 
 
+@dataclass(frozen=True)
+class Written:
+    """One note as written in bars: a piece of the melody's note ``index`` (a note
+    that crosses a bar line, or that no one value holds, is written as tied pieces)."""
+
+    note: Note
+    """The piece: its duration, and ``tie`` when it is held on into the next piece."""
+    index: int
+    """Which of the melody's notes it belongs to."""
+    onset: bool
+    """The note's first piece (where a lyric, a colour's text or a marking goes)."""
+    last: bool
+    """The note's last piece (whose tie is the note's own)."""
+    bar_line: bool
+    """A bar line follows it."""
+
+
+def first_position(bar: Fraction, pickup: Fraction | None) -> Fraction:
+    """Where in its bar the first note starts: ``bar - pickup`` after an upbeat, else 0."""
+    if pickup is None or pickup <= 0:
+        return Fraction(0)
+    return (bar - Fraction(pickup)) % bar
+
+
+def written_notes(
+    notes: Sequence[Note], bar: Fraction, start: Fraction = Fraction(0)
+) -> list[Written]:
+    """``notes`` as written in bars of length ``bar``: each note cut at the bar lines it
+    crosses into tied pieces of plain or dotted values (tuplet values stay whole within
+    a bar; rests into rests). ``start`` is where in its bar the first note starts."""
+    out: list[Written] = []
+    position = Fraction(start) % bar
+    for index, note in enumerate(notes):
+        remaining = note.duration
+        pieces: list[tuple[Fraction, bool]] = []
+        while remaining > 0:
+            room = bar - position
+            piece = min(remaining, room)
+            values = split_duration(piece)
+            pieces += [(v, False) for v in values[:-1]] + [(values[-1], piece == room)]
+            remaining -= piece
+            position = (position + piece) % bar
+        for j, (value, bar_line) in enumerate(pieces):
+            last = j == len(pieces) - 1
+            tie = note.tie if last else note.pitch is not None
+            out.append(Written(Note(note.pitch, value, tie), index, j == 0, last, bar_line))
+    return out
+
+
 def split_at_bar_lines(
     notes: Sequence[Note], bar: Fraction, start: Fraction = Fraction(0)
 ) -> list[Note]:
     """Notes that cross a bar line, split there into tied notes of plain or dotted values
     (rests into rests); ``start`` is the time of the first note."""
-    out: list[Note] = []
-    time = Fraction(start)
-    for note in notes:
-        end = time + note.duration
-        cuts = [time]
-        line = (time // bar + 1) * bar
-        while line < end:
-            cuts.append(line)
-            line += bar
-        cuts.append(end)
-        pieces: list[Fraction] = []
-        for a, b in itertools.pairwise(cuts):
-            pieces.extend(split_duration(b - a))
-        for j, piece in enumerate(pieces):
-            last = j == len(pieces) - 1
-            tie = note.tie if last else note.pitch is not None
-            out.append(Note(note.pitch, piece, tie))
-        time = end
-    return out
+    return [w.note for w in written_notes(notes, bar, start)]

@@ -1,5 +1,5 @@
 \version "2.24.0"
-% nabi_music recipe: {"codes":["g8","e8","e4","f8","d8","d4","c8","d8","e8","f8","g8","g8","g4","g8","e8","e8","e8","f8","d8","d4","c8","e8","g8","g8","e8","e8","e4","d8","d8","d8","d8","d8","e8","f4","e8","e8","e8","e8","e8","f8","g4","g8","e8","e4","f8","d8","d4","c8","e8","g8","g8","e8","e8","e4"],"title":"\ub098\ube44\uc57c","key":"C major","time_signature":"2/4","tempo":100,"options":{"wrong":[[5,"d8"],[7,"e4"]],"title":null,"subtitle":"stateful-lstm \u2014 one-step prediction","subsubtitle":"2 of 50 wrong \u2014 96%","primer":4,"lyrics":true}}
+% nabi_music recipe: {"codes":["g8","e8","e4","f8","d8","d4","c8","d8","e8","f8","g8","g8","g4","g8","e8","e8","e8","f8","d8","d4","c8","e8","g8","g8","e8","e8","e4","d8","d8","d8","d8","d8","e8","f4","e8","e8","e8","e8","e8","f8","g4","g8","e8","e4","f8","d8","d4","c8","e8","g8","g8","e8","e8","e4"],"title":"\ub098\ube44\uc57c","key":"C major","time_signature":"2/4","tempo":100,"header":[],"pickup":null,"options":{"wrong":[[5,"d8"],[7,"e4"]],"title":null,"subtitle":"stateful-lstm \u2014 one-step prediction","subsubtitle":"2 of 50 wrong \u2014 96%","primer":4,"lyrics":null,"style":"vocal","reference":null,"line_bars":4}}
 
 nabiWrong = {
   \once \override NoteHead.color = #red
@@ -8,6 +8,8 @@ nabiWrong = {
   \once \override Dots.color = #red
   \once \override Accidental.color = #red
   \once \override Rest.color = #red
+  \once \override Tie.color = #red
+  \once \override LaissezVibrerTie.color = #red
 }
 nabiPrimer = {
   \once \override NoteHead.color = #grey
@@ -16,6 +18,8 @@ nabiPrimer = {
   \once \override Dots.color = #grey
   \once \override Accidental.color = #grey
   \once \override Rest.color = #grey
+  \once \override Tie.color = #grey
+  \once \override LaissezVibrerTie.color = #grey
 }
 
 \header {
@@ -25,7 +29,11 @@ nabiPrimer = {
   tagline = ##f
 }
 
-\paper { indent = 0\mm }
+\paper {
+  indent = 0\mm
+  short-indent = 0\mm
+  ragged-last = ##f
+}
 
 melody = \fixed c' {
   \key c \major
@@ -35,19 +43,20 @@ melody = \fixed c' {
   \nabiPrimer g8 ^\markup \teeny \italic "primer" \nabiPrimer e8 \nabiPrimer e4 |
   \nabiPrimer f8 d8 \nabiWrong d4 ^\markup \with-color #red \teeny "d8" |
   c8 \nabiWrong d8 ^\markup \with-color #red \teeny "e4" e8 f8 |
-  g8 g8 g4 |
+  g8 g8 g4 | \break
   g8 e8 e8 e8 |
   f8 d8 d4 |
   c8 e8 g8 g8 |
-  e8 e8 e4 |
+  e8 e8 e4 | \break
   d8 d8 d8 d8 |
   d8 e8 f4 |
   e8 e8 e8 e8 |
-  e8 f8 g4 |
+  e8 f8 g4 | \break
   g8 e8 e4 |
   f8 d8 d4 |
   c8 e8 g8 g8 |
   e8 e8 e4 |
+  \bar "|."
 }
 
 codes = \lyricmode {
@@ -65,5 +74,7 @@ codes = \lyricmode {
     \new Staff \new Voice = "melody" \melody
     \new Lyrics \lyricsto "melody" \codes
   >>
-  \layout { }
+  \layout {
+    \context { \Score \override NonMusicalPaperColumn.line-break-permission = ##f }
+  }
 }

@@ -206,7 +206,7 @@ def test_nabi_predict_engraves_and_synthesises_what_it_writes(small_song_run, tm
     assert made == sorted(
         f"{mode}.{ext}"
         for mode in ("one_step", "full_song")
-        for ext in ("ly", "mid", "pdf", "png", "wav")
+        for ext in ("ly", "mid", "musicxml", "pdf", "png", "wav")
     )
     assert "audio: TimGM6mb.sf2 SoundFont (midirenderer), Flute" in result.stdout
 

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from nabi_music.data.encoding import Vocabulary
 from nabi_music.errors import InputError
 from nabi_music.music.keys import parse_key, parse_scale
-from nabi_music.music.metre import bar_length, split_at_bar_lines
+from nabi_music.music.metre import bar_length, written_codes, written_notes
 from nabi_music.music.notes import Melody, parse_code, parse_codes
 from nabi_music.music.ranges import PitchRange, parse_pitch, parse_pitch_range
 from nabi_music.prediction.constraints import Constraints, Length, Plan
@@ -170,7 +170,7 @@ def test_ties_let_notes_cross_bar_lines_and_split_there():
             break
     assert crossing, "no note crossed a bar line in 6 melodies"
     notes = parse_codes(" ".join(["c4", "d4", *codes]))
-    split = split_at_bar_lines(notes, Fraction(2))
+    split = [w.note for w in written_notes(notes, Fraction(2))]
     assert sum(n.duration for n in split) == sum(n.duration for n in notes)
     time = Fraction(0)
     for note in split:
@@ -181,10 +181,13 @@ def test_ties_let_notes_cross_bar_lines_and_split_there():
     assert len(Melody(tuple(split)).codes) == len(split)  # every piece has a code
 
 
-def test_split_at_bar_lines_examples():
-    notes = parse_codes("c4 d2 e4.")  # in 2/4: d2 crosses, e4. crosses
-    split = split_at_bar_lines(notes, Fraction(2))
-    assert Melody(tuple(split)).codes == ["c4", "d4~", "d4", "e4~", "e8"]
+def test_written_codes_cut_notes_at_bar_lines():
+    notes = tuple(parse_codes("c4 d2 e4."))  # in 2/4: d2 crosses, e4. crosses
+    melody = Melody(notes, time_signature="2/4")
+    assert written_codes(melody) == ["c4", "d4~", "d4", "e4~", "e8"]
+    upbeat = Melody(notes, time_signature="2/4", pickup=Fraction(1))
+    assert written_codes(upbeat) == ["c4", "d2", "e4."]
+    assert written_codes(Melody(notes)) == ["c4", "d2", "e4."]  # no metre: as they are
 
 
 def test_greedy_sampling_respects_the_mask():

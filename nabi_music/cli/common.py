@@ -16,6 +16,7 @@ from nabi_music.media.publish import MediaOptions, Published
 from nabi_music.music.notes import Melody
 from nabi_music.readers import read
 from nabi_music.training.loop import KEEPS
+from nabi_music.writers.notation import STYLES, Notation
 
 
 def show_warning(message: Any, category: type, *_: Any, **__: Any) -> None:
@@ -172,3 +173,26 @@ def print_media(media: Published | None, timings: dict[str, float]) -> None:
         print("seconds: " + ", ".join(f"{k} {v:.1f}" for k, v in timings.items()))
     if media.report is not None:
         print(f"report: {shown_path(media.report)}")
+
+
+def add_notation_arguments(
+    p: argparse.ArgumentParser, default: str, *, original: bool = True
+) -> None:
+    """``--notation`` (and ``--no-original-staff`` where scores show predictions)."""
+    p.add_argument(
+        "--notation",
+        choices=STYLES,
+        default=default,
+        help="vocal: flags and each note's code under it, as the tutorial's score; "
+        f"instrumental: beams by the metre (default {default})",
+    )
+    if original:
+        p.add_argument(
+            "--no-original-staff",
+            action="store_true",
+            help="engrave each prediction alone, without the original above it",
+        )
+
+
+def notation_of(args: argparse.Namespace) -> Notation:
+    return Notation(args.notation, not getattr(args, "no_original_staff", False))

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from nabi_music.cli.common import add_instrument_argument
+from nabi_music.cli.common import add_instrument_argument, add_notation_arguments, notation_of
 from nabi_music.cli.terminal import err, shown_path
 from nabi_music.errors import InputError
 from nabi_music.fileio import check_out_dir
@@ -97,6 +97,7 @@ def add_generate_command(sub: Any) -> None:
     )
     p.add_argument("--no-render", action="store_true", help="no PDF/PNG engraving")
     add_instrument_argument(p, "General MIDI instrument of the WAV (piano)")
+    add_notation_arguments(p, "instrumental", original=False)
     p.add_argument(
         "--out", default="outputs/generated", help="output folder (default outputs/generated)"
     )
@@ -137,7 +138,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     minimum = 1 if start_padded(bundle.config) else window
     primer = load_primer(args.primer, window, minimum) if args.primer else None
     composition = compose(bundle, request, primer)
-    written = write_composition(composition, args.out, formats, instrument=args.instrument)
+    written = write_composition(
+        composition, args.out, formats, instrument=args.instrument, notation=notation_of(args)
+    )
 
     sampling = request.sampling
     count = len(composition.melodies)

@@ -9,9 +9,11 @@ from typing import Any
 from nabi_music import backend
 from nabi_music.cli.common import (
     add_media_arguments,
+    add_notation_arguments,
     add_reading_options,
     add_training_options,
     media_options,
+    notation_of,
     print_media,
     progress_bar,
     read_one,
@@ -50,6 +52,7 @@ def add_predict_command(sub: Any) -> None:
     p.add_argument("score", help="the score whose melody to predict")
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
     add_media_arguments(p, "and nothing else")
+    add_notation_arguments(p, "vocal")
     p.add_argument(
         "--map-unknown",
         choices=MAP_UNKNOWN,
@@ -71,6 +74,7 @@ def add_song_command(sub: Any) -> None:
     )
     p.add_argument("--out", default="outputs", help="output folder (default outputs)")
     add_media_arguments(p, "and the models, no report page")
+    add_notation_arguments(p, "vocal")
     add_training_options(p)
     add_reading_options(p)
     p.set_defaults(func=cmd_song)
@@ -116,7 +120,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
     melody = read_one(args.score, args)
     options = media_options(args, report=False)
     run = predict_score(
-        args.bundle, melody, args.score, args.out, map_unknown=args.map_unknown, media=options
+        args.bundle,
+        melody,
+        args.score,
+        args.out,
+        map_unknown=args.map_unknown,
+        media=options,
+        notation=notation_of(args),
     )
     print(f"one-step:  {run.prediction.one_step.describe()}")
     print(f"full-song: {run.prediction.full_song.describe()}")
@@ -145,6 +155,7 @@ def cmd_song(args: argparse.Namespace) -> int:
             song=song_name(args.score),
             progress_for=progress_for,
             media=media_options(args),
+            notation=notation_of(args),
             **training_options(args),
         )
     finally:

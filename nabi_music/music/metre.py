@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from nabi_music.errors import InputError
-from nabi_music.music.notes import Note, split_duration
+from nabi_music.music.notes import Melody, Note, format_code, split_duration
 
 DEFAULT_TEMPO = 120.0
 """Quarter notes per minute when a melody says no tempo."""
@@ -82,9 +82,11 @@ def written_notes(
     return out
 
 
-def split_at_bar_lines(
-    notes: Sequence[Note], bar: Fraction, start: Fraction = Fraction(0)
-) -> list[Note]:
-    """Notes that cross a bar line, split there into tied notes of plain or dotted values
-    (rests into rests); ``start`` is the time of the first note."""
-    return [w.note for w in written_notes(notes, bar, start)]
+def written_codes(melody: Melody) -> list[str]:
+    """The codes of ``melody`` as its score writes them: cut into tied pieces at the
+    bar lines of its metre (after its upbeat); its own codes when it has no metre."""
+    if melody.time_signature is None:
+        return melody.codes
+    bar = bar_length(melody.time_signature)
+    start = first_position(bar, melody.pickup)
+    return [format_code(w.note) for w in written_notes(melody.notes, bar, start)]

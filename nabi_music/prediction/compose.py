@@ -39,7 +39,7 @@ from nabi_music.errors import InputError, NabiError
 from nabi_music.evaluation.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
 from nabi_music.models.bundle import Bundle
 from nabi_music.music.keys import Scale, parse_scale
-from nabi_music.music.metre import bar_length, split_at_bar_lines
+from nabi_music.music.metre import bar_length, written_codes
 from nabi_music.music.notes import Melody, parse_code, parse_codes
 from nabi_music.music.ranges import parse_pitch_range
 from nabi_music.prediction.constraints import Constraints, Length, Plan
@@ -114,7 +114,8 @@ class Song:
 
 @dataclass(frozen=True)
 class Generated:
-    """One composed melody: its primer, the codes the model chose, and the melody as written."""
+    """One composed melody: its primer, the codes the model chose, and the melody (the
+    primer's codes and the chosen ones; the writers cut it into bars)."""
 
     index: int
     primer: Primer
@@ -192,7 +193,7 @@ class Composition:
                     "primer": list(g.primer.codes),
                     "primer_origin": g.primer.origin,
                     "codes": list(g.codes),
-                    "written_codes": g.melody.codes,
+                    "written_codes": written_codes(g.melody),
                     "files": (files or {}).get(g.index, {}),
                     "stats": g.stats,
                 }
@@ -441,15 +442,8 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
         zip(chosen_starts, generated, strict=True), start=1
     ):
         codes = tuple(vocabulary.decode(indices))
-        primer_notes = [parse_code(c) for c in chosen.codes]
-        new_notes = [parse_code(c) for c in codes]
-        if setting.time_signature is not None:
-            bar = bar_length(setting.time_signature)
-            start = sum((n.duration for n in primer_notes), Fraction(0))
-            primer_notes = split_at_bar_lines(primer_notes, bar)
-            new_notes = split_at_bar_lines(new_notes, bar, start)
         melody = Melody(
-            tuple(primer_notes + new_notes),
+            tuple(parse_code(c) for c in (*chosen.codes, *codes)),
             title=f"{title_base} {k}" if request.count > 1 or score is None else title_base,
             key=setting.key,
             time_signature=setting.time_signature,
@@ -464,7 +458,7 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
             len(chosen.codes),
         )
         melodies.append(
-            Generated(k, chosen, codes, melody, len(primer_notes), stats, setting.scale)
+            Generated(k, chosen, codes, melody, len(chosen.codes), stats, setting.scale)
         )
 
     reference: dict[str, Any] = {}

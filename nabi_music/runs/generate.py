@@ -16,6 +16,8 @@ from nabi_music.media.publish import MediaOptions, publish
 from nabi_music.pages.generate import write_composition_page
 from nabi_music.prediction.compose import Composition
 from nabi_music.writers import write
+from nabi_music.writers.lilypond import bars_per_line
+from nabi_music.writers.notation import Notation
 
 FORMATS = ("mid", "ly", "pdf", "png", "musicxml", "wav", "html")
 """``html``: the report page (``index.html``) showing the melodies and their statistics."""
@@ -63,10 +65,15 @@ def write_composition(
     *,
     stem: str = "melody",
     instrument: str | int = "piano",
+    notation: Notation | None = None,
 ) -> Written:
     """Write every melody (``<stem>_01.mid`` ...), ``generated.json`` and, with the
     ``html`` format, the report page ``index.html`` into ``out_dir``. The scores are
-    engraved and the audio synthesised by :func:`nabi_music.media.publish.publish`."""
+    engraved and the audio synthesised by :func:`nabi_music.media.publish.publish`.
+    The scores are in the ``instrumental`` style (beams by the metre) unless
+    ``notation`` says otherwise, every melody with the same number of bars a line."""
+    notation = notation or Notation(style="instrumental")
+    line_bars = bars_per_line([g.melody for g in composition.melodies], notation.style)
 
     wanted = check_formats(formats)
     why = available_formats()
@@ -96,11 +103,15 @@ def write_composition(
                 subtitle=setting,
                 subsubtitle="; ".join(composition.constraints) or None,
                 primer=g.primer_notes,
+                style=notation.style,
+                line_bars=line_bars,
             )
             lys.append(path)
             made["ly"] = str(path)
         if "musicxml" in wanted:
-            path = write(g.melody, out / f"{name}.musicxml")
+            path = write(
+                g.melody, out / f"{name}.musicxml", primer=g.primer_notes, style=notation.style
+            )
             made["musicxml"] = str(path)
         files[g.index] = made
         written.extend(Path(p) for p in made.values())

@@ -13,6 +13,7 @@ from nabi_music.models.bundle import load_bundle
 from nabi_music.music.notes import Melody
 from nabi_music.prediction.tutorial import Prediction, map_unknown_codes, predict
 from nabi_music.runs.song import song_name, write_prediction
+from nabi_music.writers.notation import Notation
 
 
 @dataclass(frozen=True)
@@ -30,9 +31,11 @@ def predict_score(
     *,
     map_unknown: str = "error",
     media: MediaOptions | None = None,
+    notation: Notation | None = None,
 ) -> PredictRun:
     """Predict ``melody`` (read from ``score``) with the bundle and write, under
-    ``out/<song>/<preset>/``, the MIDI and LilyPond files of both modes (and their media).
+    ``out/<song>/<preset>/``, the MIDI, LilyPond and MusicXML files of both modes (and
+    their media); ``notation`` as for :func:`nabi_music.runs.song.run_song`.
 
     ``map_unknown``: ``error`` for codes the model never saw, or ``nearest`` to map each
     to the nearest code it knows (with a warning).
@@ -53,7 +56,7 @@ def predict_score(
     name = bundle.config.preset
     folder = Path(out) / song_name(score) / safe_name(name)
     folder.mkdir(parents=True, exist_ok=True)
-    files = write_prediction(prediction, folder, name)
+    files = write_prediction(prediction, folder, name, notation)
     published = None
     if media is not None:
         published = publish(files, media)

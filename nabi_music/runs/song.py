@@ -3,8 +3,10 @@
 For each preset: train on the melody, predict it one step at a time and as a
 full song from its first window, and write under ``<out>/<song>/<preset>/``
 ``one_step.mid``, ``full_song.mid``, ``one_step.ly``, ``full_song.ly`` (wrong
-notes in red) and ``model.nabi``. Beside them: ``original.mid``,
-``original.ly`` and ``summary.json`` with every preset's figures.
+notes in red under the original), ``one_step.musicxml``, ``full_song.musicxml``
+(wrong notes in red) and ``model.nabi``. Beside them: ``original.mid``,
+``original.ly``, ``original.musicxml`` and ``summary.json`` with every preset's
+figures.
 
 With media options, :func:`publish_song` then engraves and synthesises every file
 (:func:`nabi_music.media.publish.publish`) and adds in the song folder
@@ -39,8 +41,10 @@ from nabi_music.pages.song import PresetView, ReportData, write_report
 from nabi_music.prediction.tutorial import Prediction, last_epoch_scorer, predict
 from nabi_music.training.loop import Progress
 from nabi_music.training.tutorial import DEFAULT_SEED, train_preset
-from nabi_music.writers.lilypond import write_lilypond
+from nabi_music.writers.lilypond import bars_per_line, write_lilypond
 from nabi_music.writers.midi import write_midi
+from nabi_music.writers.musicxml import write_musicxml
+from nabi_music.writers.notation import Notation
 
 MODES = {"one_step": "one-step prediction", "full_song": "full-song prediction"}
 
@@ -88,25 +92,44 @@ def song_name(path: str | Path) -> str:
     return safe_name(Path(str(path).removeprefix("corpus:")).stem)
 
 
-def write_prediction(prediction: Prediction, folder: Path, preset_name: str) -> tuple[Path, ...]:
-    """The MIDI and highlighted LilyPond files of both modes."""
+def write_prediction(
+    prediction: Prediction,
+    folder: Path,
+    preset_name: str,
+    notation: Notation | None = None,
+    line_bars: int | None = None,
+) -> tuple[Path, ...]:
+    """The MIDI, highlighted LilyPond and coloured MusicXML files of both modes; each
+    score shows the original above the prediction unless ``notation`` says not."""
+    notation = notation or Notation()
+    melody = prediction.melody
+    if line_bars is None:
+        line_bars = page_line_bars(prediction.melody, [prediction], notation)
     written = []
     for mode, label in MODES.items():
         comparison = prediction.one_step if mode == "one_step" else prediction.full_song
-        melody = prediction.as_melody(mode)
-        written.append(write_midi(melody, folder / f"{mode}.mid"))
+        predicted = prediction.as_melody(mode)
+        marks = {"wrong": comparison.wrong, "primer": comparison.primer, "style": notation.style}
+        written.append(write_midi(predicted, folder / f"{mode}.mid"))
         written.append(
             write_lilypond(
-                melody,
+                predicted,
                 folder / f"{mode}.ly",
-                wrong=comparison.wrong,
-                title=melody.title,
-                subtitle=f"{preset_name} — {label}",
-                subsubtitle=comparison.describe(),
-                primer=comparison.primer,
+                subsubtitle=f"{preset_name} — {label}: {comparison.describe()}",
+                reference=melody if notation.original_staff else None,
+                line_bars=line_bars,
+                **marks,
             )
         )
+        written.append(write_musicxml(predicted, folder / f"{mode}.musicxml", **marks))
     return tuple(written)
+
+
+def page_line_bars(melody: Melody, predictions: Sequence[Prediction], notation: Notation) -> int:
+    """Bars per line for every score of one run: the original's and each prediction's."""
+    melodies = [melody] + [p.as_melody(mode) for p in predictions for mode in MODES]
+    reference = melody if notation.original_staff else None
+    return bars_per_line(melodies, notation.style, reference=reference)
 
 
 def run_song(
@@ -123,6 +146,7 @@ def run_song(
     vocabulary: str = "data",
     progress_for: Callable[[str], Progress | None] | None = None,
     media: MediaOptions | None = None,
+    notation: Notation | None = None,
 ) -> SongResult:
     """Train every preset on ``melody`` and write its outputs under ``out_root/song``.
 
@@ -130,8 +154,10 @@ def run_song(
     (``keep="last"``): see :func:`nabi_music.training.tutorial.train_preset`.
 
     With ``media``, also engrave, synthesise, plot and write the report page
-    (:func:`publish_song`).
+    (:func:`publish_song`). ``notation``: the scores' style, and whether each
+    prediction's score shows the original above it.
     """
+    notation = notation or Notation()
     configs = [preset(name).with_options(epochs=epochs, window=window) for name in presets]
     if not configs:
         raise InputError("no preset chosen; expected one or more of mlp, lstm, ...")
@@ -167,14 +193,17 @@ def run_song(
     with ThreadPoolExecutor(max(1, min(len(configs), cores or 1))) as pool:
         bundles = list(pool.map(train, range(len(configs))))
     timings["train"] = time.perf_counter() - start
-    for config, bundle in zip(configs, bundles, strict=True):
+    predictions = []
+    for bundle in bundles:
         start = time.perf_counter()
-        prediction = predict(bundle, melody)
+        predictions.append(predict(bundle, melody))
         timings["predict"] += time.perf_counter() - start
+    line_bars = page_line_bars(melody, predictions, notation)
+    for config, bundle, prediction in zip(configs, bundles, predictions, strict=True):
         start = time.perf_counter()
         preset_dir = folder / config.preset
         preset_dir.mkdir(parents=True, exist_ok=True)
-        files = write_prediction(prediction, preset_dir, config.preset)
+        files = write_prediction(prediction, preset_dir, config.preset, notation, line_bars)
         files += (save_bundle(bundle, preset_dir / "model.nabi"),)
         results.append(PresetResult(config.preset, bundle, prediction, files))
         timings["write"] += time.perf_counter() - start
@@ -182,7 +211,14 @@ def run_song(
     folder.mkdir(parents=True, exist_ok=True)
     originals = (
         write_midi(melody, folder / "original.mid"),
-        write_lilypond(melody, folder / "original.ly", subtitle="the original melody"),
+        write_lilypond(
+            melody,
+            folder / "original.ly",
+            subsubtitle="the original melody",
+            style=notation.style,
+            line_bars=line_bars,
+        ),
+        write_musicxml(melody, folder / "original.musicxml", style=notation.style),
     )
     summary_path = folder / "summary.json"
     summary = {

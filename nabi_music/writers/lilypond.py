@@ -244,7 +244,8 @@ def lilypond_source(
         line_bars,
         pickup=bool(pickup),
     )
-    lines += _padding(start + total, max(total, other_total) - total, bar)
+    longest = max(total, other_total)
+    lines += _padding(start + total, longest - total, bar)
     lines.append('\\bar "|."')
 
     syllables = [
@@ -286,7 +287,7 @@ def lilypond_source(
         "\\paper {",
         f"  indent = {0 if reference is None else 14}\\mm",
         "  short-indent = 0\\mm",
-        f"  ragged-last = {'##t' if _last_line_short(written, line_bars, pickup) else '##f'}",
+        f"  ragged-last = {'##t' if _last_line_short(start, longest, bar, line_bars) else '##f'}",
         "}",
         "",
         f"{VOICE} = \\fixed c' {{",
@@ -423,13 +424,11 @@ def _padding(time: Fraction, length: Fraction, bar: Fraction) -> list[str]:
     ]
 
 
-def _last_line_short(written: Sequence[Written], line_bars: int, pickup: Fraction | None) -> bool:
+def _last_line_short(start: Fraction, length: Fraction, bar: Fraction, line_bars: int) -> bool:
     """True when the last line holds fewer than ``line_bars`` bars (it is then not
-    stretched to the page's width)."""
-    lines = sum(1 for w in written if w.bar_line) - (1 if pickup else 0)
-    ends_on_bar_line = bool(written) and written[-1].bar_line
-    full = lines + (0 if ends_on_bar_line else 1)
-    return full % line_bars != 0
+    stretched to the page's width); an upbeat's bar joins the first line."""
+    bars = math.ceil((start + length) / bar) - (1 if start else 0)
+    return bars % line_bars != 0
 
 
 def _syllable(code: str) -> str:

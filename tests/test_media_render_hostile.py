@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -102,6 +103,12 @@ def test_a_recipe_is_data_and_its_texts_stay_strings(tmp_path: Path) -> None:
         ({"codes": ["c4"], "options": {"primer": 9}}, "primer must be from 0 to 1"),
         ({"codes": ["c4"], "key": "H major"}, "key"),
         ({"codes": []}, "holds no list of note codes"),
+        ({"codes": ["c4"], "header": [["composer"]]}, "expected [name, text]"),
+        ({"codes": ["c4"], "pickup": "1/0"}, "recipe field 'pickup' must be a fraction"),
+        ({"codes": ["c4"], "time_signature": "2/4", "pickup": "9"}, "upbeat"),
+        ({"codes": ["c4"], "options": {"reference": [1]}}, "'reference' holds no list"),
+        ({"codes": ["c4"], "options": {"style": "opera"}}, "notation style 'opera'"),
+        ({"codes": ["c4"], "options": {"line_bars": 0}}, "bars per line"),
     ]:
         ly.write_text(f"{RECIPE_PREFIX}{json.dumps(bad)}\n", encoding="utf-8")
         with pytest.raises(NabiError, match=r"forged\.ly") as info:
@@ -121,11 +128,15 @@ def test_files_nabi_music_writes_are_engraved_exactly_as_written(tmp_path: Path)
         key="G major",
         time_signature="2/4",
         tempo=100,
+        header=(("subtitle", "Butterfly"), ("composer", 'x" #(system "y")')),
+        pickup=Fraction(1, 2),
     )
     for options in [
         {},
         {"wrong": {4: "e8", 11: "g4"}, "primer": 4, "subtitle": "lstm", "subsubtitle": "x"},
         {"title": "", "lyrics": False},
+        {"reference": melody.with_notes(melody.notes[::-1]), "style": "instrumental"},
+        {"line_bars": 2, "wrong": {0: "a8~"}, "lyrics": True},
     ]:
         ly = write_lilypond(melody, tmp_path / "p.ly", **options)
         text = ly.read_text(encoding="utf-8")

@@ -8,7 +8,9 @@ Before music21 builds anything, the tree is checked against
 tuplet ratio), the length of a bar (``<beats>``/``<beat-type>``), the bars of each part,
 octaves, the passes a ``<repeat times>`` asks for and the numbers an ``<ending>`` names.
 The melody itself comes from music21 (:func:`~nabi_music.readers.music21_bridge.musicxml_score`,
-in time linear in the bars), through :mod:`nabi_music.readers.music21_bridge`.
+in time linear in the bars), through :mod:`nabi_music.readers.music21_bridge`; its header
+fields come from the tree (:func:`header_of`: work, movement, creators, rights and the
+first page's credits, which music21 does not keep by type).
 
 An ``.mxl`` is a zip archive: its score is the first ``.musicxml``/``.xml`` member outside
 ``META-INF`` (as music21 picks it), refused if its header says it inflates past the

@@ -31,9 +31,9 @@ from nabi_music.readers import limits
 from nabi_music.readers._common import ReadOptions, Report, Skipped, describe
 from nabi_music.readers.abc import read_abc
 from nabi_music.readers.codes import read_codes
+from nabi_music.readers.corpus import read_corpus
 from nabi_music.readers.lilypond import read_lilypond
 from nabi_music.readers.midi import read_midi
-from nabi_music.readers.music21_bridge import read_corpus
 from nabi_music.readers.musicxml import read_musicxml
 
 __all__ = ["CORPUS_PREFIX", "READERS", "ReadOptions", "Skipped", "read", "read_report"]

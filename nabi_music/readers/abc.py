@@ -22,7 +22,7 @@ independent).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from nabi_music.readers._common import (
     keep_if_pitched,
     read_text,
 )
+from nabi_music.readers.header import Header, dropped_message, header_fields
 from nabi_music.readers.music21_bridge import (
     Log,
     clean_title,
@@ -74,6 +75,21 @@ _LONG_NUMBER = re.compile(r"\d{" + str(MAX_FIELD_DIGITS + 1) + ",}")
 _OVER_ZERO = re.compile(r"[A-Ga-gz,'\]]\d*/+0+(?!\d)")
 _CHORD = re.compile(r"\[[^\]\n|]*\]")
 _NOTE_LETTER = re.compile(r"[A-Ga-gz]")
+#: ABC's information fields kept as header fields (``Melody.header``), by LilyPond's name
+#: of the field or, where LilyPond has none, ABC's own name in lower case. A second
+#: ``T:`` is the subtitle.
+HEADER_FIELDS = {
+    "C": "composer",
+    "O": "origin",
+    "A": "area",
+    "S": "source",
+    "Z": "transcription",
+    "B": "book",
+    "D": "discography",
+    "H": "history",
+    "N": "notes",
+    "R": "rhythm",
+}
 
 
 def read_abc(path: Path, source: str, options: ReadOptions | None = None) -> Report:
@@ -310,6 +326,8 @@ class _Tune:
     key: Any = None
     meter: Any = None
     tempo: Any = None
+    pickup: Fraction | None = None
+    """The length of the first bar when it is shorter than a bar of the first ``M:``."""
 
 
 def _needs_music21(tokens: list[Any]) -> bool:
@@ -370,9 +388,13 @@ def _read_tune(
         handler = abc_format.ABCHandler(abcVersion=version)
         handler.tokens = tokens
         score = abc_format.translate.abcToStreamScore(handler)
-        return melody_from_score(score, source, default_title, many, options)
+        melody = melody_from_score(score, source, default_title, many, options)
+        return _with_header(melody, tokens, f"{source} ({melody.title})" if many else source)
     title = clean_title(_first_title(tokens), default_title) or default_title
     log = Log(f"{source} ({title})" if many else source)
+    header, dropped = _header(tokens)
+    if dropped:
+        log.add(dropped_message(dropped))
     logs = [Log(log.where) for _ in _parts(tokens)]
     tunes = [_tune(part, part_log) for part, part_log in zip(_parts(tokens), logs, strict=True)]
     chosen = _choose(tunes, options.part, source)
@@ -411,6 +433,42 @@ def _read_tune(
         program=None,
         source=source,
         warnings=tuple(log.messages),
+        header=header,
+        pickup=tune.pickup,
+    )
+
+
+def _with_header(melody: Melody, tokens: list[Any], where: str) -> Melody:
+    """A melody music21 translated, with the header fields of its tokens."""
+    header, dropped = _header(tokens)
+    warnings = melody.warnings
+    if dropped:
+        warnings = (*warnings, f"{where}: {dropped_message(dropped)}")
+    return replace(melody, header=header, warnings=warnings)
+
+
+def _header(tokens: list[Any]) -> tuple[Header, int]:
+    """The header fields of a tune (:data:`HEADER_FIELDS`, a second ``T:`` as subtitle):
+    the fields of the file header and the tune header, up to its ``K:``; a field given
+    more than once joins its values with ``; ``. Also how many fields were dropped."""
+    abc_format = backend.music21("abcFormat")
+    values: dict[str, list[str]] = {}
+    titles = 0
+    for t in tokens:
+        if isinstance(t, abc_format.ABCNote | abc_format.ABCChord):
+            break
+        if not isinstance(t, abc_format.ABCMetadata):
+            continue
+        if t.isKey():
+            break
+        if t.isTitle():
+            titles += 1
+            if titles > 1:
+                values.setdefault("subtitle", []).append(_title_text(t.data))
+        elif t.tag in HEADER_FIELDS:
+            values.setdefault(HEADER_FIELDS[t.tag], []).append(t.data)
+    return header_fields(
+        (name, "; ".join(v.strip() for v in found if v.strip())) for name, found in values.items()
     )
 
 
@@ -451,13 +509,19 @@ def _where(source: str, body: str, first_line: int, text: str) -> str:
 
 def _first_title(tokens: list[Any]) -> str | None:
     """The first ``T:``, as music21's metadata shows it (``Hunt, The`` -> ``The Hunt``)."""
-    abc_format, metadata = backend.music21("abcFormat", "metadata")
+    abc_format = backend.music21("abcFormat")
     for t in tokens:
         if isinstance(t, abc_format.ABCMetadata) and t.isTitle():
-            md = metadata.Metadata()
-            md.add("title", t.data)
-            return str(md.bestTitle or "")
+            return _title_text(t.data)
     return None
+
+
+def _title_text(data: str) -> str:
+    """A ``T:`` field as music21's metadata shows it (``Hunt, The`` -> ``The Hunt``)."""
+    metadata = backend.music21("metadata")
+    md = metadata.Metadata()
+    md.add("title", data)
+    return str(md.bestTitle or "")
 
 
 def _first_key(tokens: list[Any]) -> Any:
@@ -599,12 +663,15 @@ def _rebar(measures: list[_Measure]) -> list[_Measure]:
 
 
 def _number_measures(measures: list[_Measure], tune: _Tune) -> None:
-    """music21's measure numbers: from 1, or from 0 when the first bar is a short pickup."""
+    """music21's measure numbers: from 1, or from 0 when the first bar is a short pickup
+    (its length is then ``tune.pickup``)."""
     first = 1
     if measures and tune.meter is not None:
         bar = to_fraction(tune.meter.barDuration.quarterLength)
-        if sum((n.duration for n in measures[0].notes), Fraction(0)) < bar:
+        length = sum((n.duration for n in measures[0].notes), Fraction(0))
+        if length < bar:
             first = 0
+            tune.pickup = length
     for k, m in enumerate(measures):
         m.number = first + k
 

@@ -37,7 +37,9 @@ def read_codes(path: Path, source: str, options: ReadOptions | None = None) -> R
 
     An invalid code raises :class:`~nabi_music.errors.ParseError` with the file, line and
     column. ``options`` do not apply (one part, no repeats). The title is the file's stem;
-    the file says nothing about key, metre or tempo.
+    the file says nothing about key, metre or tempo. Its bar lines say an upbeat: when the
+    codes before the first ``|`` last less than those of the bar after it (closed by a
+    ``|`` too), they are an opening short bar (``Melody.pickup``).
     """
     text = read_text(path, source)
     try:
@@ -51,7 +53,7 @@ def read_codes(path: Path, source: str, options: ReadOptions | None = None) -> R
             f"{source}: cannot read the note codes ({describe(err)}); "
             "expected codes such as g8 e8 e4 separated by spaces"
         ) from err
-    melody = Melody(notes=tuple(notes), title=path.stem, source=source)
+    melody = Melody(notes=tuple(notes), title=path.stem, source=source, pickup=_pickup(text, notes))
     if not has_pitched_note(melody):
         return [], [Skipped(path.stem, "no note codes, only rests, comments or bar lines")]
     return [melody], []
@@ -102,3 +104,31 @@ def _check_length(notes: list[Note], source: str, limit: limits.Limits) -> None:
     bars = math.ceil(total / BAR)
     if bars > limit.bars:
         raise limits.too_many("bars of 4/4 in the melody", bars, limit.bars, "bars", source)
+
+
+def _pickup(text: str, notes: list[Note]) -> Fraction | None:
+    """The length of the first bar when the bar lines show it shorter than the second."""
+    counts = _first_bars(text)
+    if len(counts) < 2:
+        return None
+    first = sum((n.duration for n in notes[: counts[0]]), Fraction(0))
+    second = sum((n.duration for n in notes[counts[0] : counts[0] + counts[1]]), Fraction(0))
+    return first if 0 < first < second else None
+
+
+def _first_bars(text: str) -> list[int]:
+    """The number of codes in each of the first two bars closed by a ``|`` (a bar line
+    with no code before it, as at the start of a line, closes no bar)."""
+    counts: list[int] = []
+    count = 0
+    for line in text.splitlines():
+        line = line.split("%", 1)[0].split("#", 1)[0]
+        for token in line.split():
+            if token != "|":
+                count += 1
+            elif count:
+                counts.append(count)
+                count = 0
+                if len(counts) == 2:
+                    return counts
+    return counts

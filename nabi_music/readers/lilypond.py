@@ -44,7 +44,7 @@ import contextlib
 import math
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -63,6 +63,7 @@ from nabi_music.readers._common import (
     keep_if_pitched,
     read_text,
 )
+from nabi_music.readers.header import Header, dropped_message, header_fields, merge
 
 #: Contexts that are parts (one melody line each, chosen with ``part``).
 STAFF_CONTEXTS = {"Staff", "TabStaff", "RhythmicStaff", "VaticanaStaff", "MensuralStaff"}
@@ -174,18 +175,26 @@ def _read(text: str, source: str, default_title: str, options: ReadOptions) -> R
         inc._document = None  # never follow \include: only this file is read
     tunes = _tunes(root, items)
     context = _Context(source, text, options, items, scan.unknown_words(root, items))
-    _check_unfolded(root, [music for music, _ in tunes], context)
-    top_title = _header_title(root, items)
+    _check_unfolded(root, [tune.music for tune in tunes], context)
     melodies: list[Melody] = []
     skipped: list[Skipped] = []
     many = len(tunes) > 1
-    for index, (music, header_title) in enumerate(tunes, start=1):
-        title = header_title or top_title or default_title
-        if many and not header_title:
+    for index, tune in enumerate(tunes, start=1):
+        own_title = _header_title(tune.own, items)
+        title = own_title or _header_title(tune.outer, items) or default_title
+        if many and not own_title:
             title = f"{title} #{index}"
         walker = _Walker(context, title if many else None)
-        walker.walk(music)
-        keep_if_pitched(walker.melody(title, source), title, melodies, skipped)
+        walker.walk(tune.music)
+        fields, dropped = header_fields(
+            merge(_header_values(tune.outer, items), _header_values(tune.own, items))
+        )
+        melody = walker.melody(title, source, fields)
+        if dropped:
+            melody = replace(
+                melody, warnings=(*melody.warnings, f"{walker.where}: {dropped_message(dropped)}")
+            )
+        keep_if_pitched(melody, title, melodies, skipped)
     if not tunes:
         skipped.append(Skipped(default_title, "no music expression or \\score block"))
     return melodies, skipped
@@ -370,25 +379,41 @@ def _rewrite_fixed(text: str, starts: list[int]) -> str:
     return text
 
 
-def _tunes(root: Any, items: Any) -> list[tuple[Any, str | None]]:
-    """(music, title from the score's header) for every \\score and top-level music."""
-    found: list[tuple[Any, str | None]] = []
+@dataclass(frozen=True)
+class _Tune:
+    """One melody's music and the ``\\header`` blocks that apply to it."""
 
-    def visit(container: Any) -> None:
+    music: Any
+    outer: list[Any]
+    """The headers of the file and of the books around it, outermost first."""
+    own: list[Any]
+    """The headers of its own ``\\score``."""
+
+
+def _tunes(root: Any, items: Any) -> list[_Tune]:
+    """Every \\score and top-level music, with the headers that apply to it."""
+    found: list[_Tune] = []
+
+    def visit(container: Any, outer: list[Any]) -> None:
+        outer = [*outer, *_headers(container, items)]
         for node in container:
             if isinstance(node, items.Score):
                 music = next((c for c in node if _is_music(c, items)), None)
                 if music is not None:
-                    found.append((music, _header_title(node, items)))
+                    found.append(_Tune(music, outer, _headers(node, items)))
             elif type(node).__name__ in ("Book", "BookPart"):
-                visit(node)
+                visit(node, outer)
             elif (isinstance(node, items.UserCommand) and _is_music(node.value(), items)) or (
                 _is_music(node, items) and not isinstance(node, items.UserCommand)
             ):
-                found.append((node, None))
+                found.append(_Tune(node, outer, []))
 
-    visit(root)
+    visit(root, [])
     return found
+
+
+def _headers(container: Any, items: Any) -> list[Any]:
+    return [node for node in container if isinstance(node, items.Header)]
 
 
 def _is_music(node: Any, items: Any) -> bool:
@@ -397,11 +422,10 @@ def _is_music(node: Any, items: Any) -> bool:
     )
 
 
-def _header_title(container: Any, items: Any) -> str | None:
-    for header in container:
-        if not isinstance(header, items.Header):
-            continue
-        for assignment in header:
+def _header_title(headers: list[Any], items: Any) -> str | None:
+    """The title the innermost of ``headers`` gives (a markup's words as text)."""
+    for header in reversed(headers):
+        for assignment in reversed(list(header)):
             if isinstance(assignment, items.Assignment) and assignment.name() == "title":
                 value = assignment.value()
                 text = value.plaintext() if value is not None else ""
@@ -410,6 +434,76 @@ def _header_title(container: Any, items: Any) -> str | None:
                 if text.strip():
                     return text.strip()
     return None
+
+
+_PLAIN_MARKUP = frozenset(
+    """bold italic upright medium caps smallCaps sans roman typewriter normal-text
+    large larger small smaller huge tiny teeny normalsize underline sub super
+    normal-size-sub normal-size-super line wordwrap justify column center-column
+    left-column right-column center-align left-align right-align fill-line
+    vcenter""".split()
+)
+"""Markup commands that only set how their words look or stand: their words are the
+field's plain text (``\\markup \\bold { Trad. }`` is ``Trad.``)."""
+_SIZED_MARKUP = frozenset({"fontsize", "abs-fontsize", "magnify"})
+"""Markup commands of a number and words: the words are the text."""
+
+
+def _header_values(headers: list[Any], items: Any) -> list[tuple[str, str]]:
+    """The string fields of ``headers`` (outermost first; a later value wins), a simple
+    markup as its plain text; other values (Scheme, ``\\fromproperty``) are left out."""
+    values: list[tuple[str, str]] = []
+    for header in headers:
+        for assignment in header:
+            if not isinstance(assignment, items.Assignment):
+                continue
+            name = assignment.name()
+            text = _plain_text(assignment.value(), items, follow=True)
+            if isinstance(name, str) and text is not None:
+                values.append((name, text))
+    return merge(values)
+
+
+def _plain_text(node: Any, items: Any, follow: bool = False) -> str | None:
+    """A header value as plain text: a string, a ``#"string"``, a variable holding one
+    (``follow``), or a markup of words and :data:`_PLAIN_MARKUP` commands; else None."""
+    if isinstance(node, items.String):
+        return str(node.value())
+    if isinstance(node, items.Markup):
+        return _markup_text(list(node), items, " ")
+    if isinstance(node, items.Scheme):
+        children = list(node)
+        if len(children) == 1 and isinstance(children[0], items.String):
+            return str(children[0].value())
+        return None
+    if follow and isinstance(node, items.UserCommand):
+        return _plain_text(node.value(), items)
+    return None
+
+
+def _markup_text(nodes: list[Any], items: Any, joiner: str) -> str | None:
+    words = []
+    for node in nodes:
+        if isinstance(node, items.String):
+            text: str | None = str(node.value())
+        elif isinstance(node, items.MarkupWord):
+            text = str(node.token)
+        elif isinstance(node, items.MarkupList | items.Markup):
+            text = _markup_text(list(node), items, joiner)
+        elif isinstance(node, items.MarkupCommand):
+            command = str(node.token).lstrip("\\")
+            children = list(node)
+            if command in _SIZED_MARKUP and children and isinstance(children[0], items.Scheme):
+                children = children[1:]
+            elif command not in _PLAIN_MARKUP and command != "concat":
+                return None
+            text = _markup_text(children, items, "" if command == "concat" else joiner)
+        else:
+            return None
+        if text is None:
+            return None
+        words.append(text)
+    return joiner.join(w for w in words if w)
 
 
 # --- what a file asks for, counted before anything is played out ------------------------
@@ -686,7 +780,7 @@ class _Walker:
 
     # -- results --
 
-    def melody(self, title: str, source: str) -> Melody:
+    def melody(self, title: str, source: str, header: Header = ()) -> Melody:
         part_count = len(self.staves)
         choice = self.options.part
         if choice is not None and self.chosen_staff is None and not _is_first(choice):
@@ -737,7 +831,17 @@ class _Walker:
             tempo=tempo,
             source=source,
             warnings=tuple(f"{self.where}: {m}" for m in log),
+            header=header,
+            pickup=self._pickup(),
         )
+
+    def _pickup(self) -> Fraction | None:
+        """The ``\\partial`` at the start, when it is shorter than a bar of the first time
+        signature (of 4/4 when there is none): the opening short bar."""
+        if not self.partial:
+            return None
+        bar = Fraction(4 * self.times[0][1], self.times[0][2]) if self.times else Fraction(4)
+        return self.partial if self.partial < bar else None
 
     def _notes(self) -> list[Note]:
         notes: list[Note] = []

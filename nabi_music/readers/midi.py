@@ -20,12 +20,20 @@ The rules:
 - silence before and between notes is a rest; the file ends with its last note;
 - pitches are spelled with flats in flat keys (from the key signature), else sharps;
 - tempo, time signature, key and program: the first of each (a tempo or metre that
-  cannot be, such as 0 beats, is ignored with a warning); the title is the file name.
+  cannot be, such as 0 beats, is ignored with a warning);
+- the title is the name of the first track (the standard's sequence name) at its start,
+  else the file name; the first track's copyright event is the ``copyright`` header
+  field, and its text events ``name: value`` at the start are header fields (as the MIDI
+  writer writes them); texts are read as UTF-8, else as Latin-1;
+- an upbeat is read only when the file's bars say it: a first time signature that lasts
+  exactly one of its bars and gives way to one of longer bars (``1/8`` then ``2/4``); the
+  melody's time signature is then the second.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from array import array
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -38,6 +46,7 @@ from nabi_music.music.notes import Melody, Note, Pitch
 from nabi_music.music.ties import merge_rests, merge_ties
 from nabi_music.readers import limits
 from nabi_music.readers._common import ReadOptions, Report, Skipped, describe, in_measures
+from nabi_music.readers.header import MAX_FIELDS, clean_text, dropped_message, header_fields
 
 DRUM_CHANNEL = 9
 #: Grids MIDI times snap to, in parts of a quarter: 32nd notes and 16th-note triplets.
@@ -58,6 +67,9 @@ _MINOR = ("Ab", "Eb", "Bb", "F", "C", "G", "D", "A", "E", "B", "F#", "C#", "G#",
 #: Data bytes after a status byte (0x80-0xEF by its high nibble; 0xF1-0xFE by itself).
 _DATA_BYTES = {0x8: 2, 0x9: 2, 0xA: 2, 0xB: 2, 0xC: 1, 0xD: 1, 0xE: 2}
 _SYSTEM_BYTES = {0xF1: 1, 0xF2: 2, 0xF3: 1}
+#: Time signatures kept of each track (the first ones: an upbeat is told by two).
+SIGNATURES_PER_TRACK = 4
+_FIELD_TEXT = re.compile(r"\s*([A-Za-z][A-Za-z0-9-]*):\s+(.*)", re.DOTALL)
 
 
 @dataclass
@@ -71,11 +83,21 @@ class _Part:
 
 @dataclass
 class _Meta:
-    """The first tempo, time signature and key of the file, as written."""
+    """The first tempo, time signature and key of the file, as written, and what the
+    first track says of the melody."""
 
     tempo: int | None = None  # microseconds per quarter note
     time_signature: tuple[int, int] | None = None  # numerator, denominator exponent
     key: tuple[int, int] | None = None  # sharps (negative: flats), minor
+    signatures: list[tuple[int, int, int]] = field(default_factory=list)
+    """(tick, numerator, denominator exponent) of the first time signatures of each track."""
+    title: str | None = None
+    copyright: bool = False
+    fields: list[tuple[str, str]] = field(default_factory=list)
+    """The first track's copyright and its ``name: value`` texts at the start, in order,
+    at most twice :data:`~nabi_music.readers.header.MAX_FIELDS`."""
+    more_fields: int = 0
+    """Such texts beyond those kept."""
 
 
 class _Fail(Exception):
@@ -96,7 +118,7 @@ def read_midi(path: Path, source: str, options: ReadOptions | None = None) -> Re
         raise InputError(
             f"{source}: cannot read as MIDI ({describe(err)}); expected a valid MIDI file"
         ) from err
-    title = path.stem
+    title = meta.title or path.stem
     with_notes = [p for p in parts if p.starts]
     if not with_notes:
         return [], [Skipped(title, "no notes in any track (drums are not melody)")]
@@ -110,8 +132,14 @@ def read_midi(path: Path, source: str, options: ReadOptions | None = None) -> Re
             f"and dropped part{'s' if len(others) > 1 else ''} {', '.join(others)}"
         )
     tempo = _tempo(meta, log)
-    time_signature = _time_signature(meta, log)
+    time_signature = _time_signature(meta.time_signature, log)
+    pickup, after = _pickup(meta, per_quarter)
+    if after is not None:
+        time_signature = after
     bar = Fraction(4 * time_signature[0], time_signature[1]) if time_signature else Fraction(4)
+    header, dropped = header_fields(meta.fields)
+    if dropped + meta.more_fields:
+        log.append(dropped_message(dropped + meta.more_fields))
     sharps, minor = meta.key if meta.key is not None else (0, 0)
     notes, chords, overlaps = _line(part, per_quarter, sharps < 0, bar, source)
     notes = merge_rests(merge_ties(notes))
@@ -120,7 +148,8 @@ def read_midi(path: Path, source: str, options: ReadOptions | None = None) -> Re
         raise limits.too_many("notes and rests in the melody", len(notes), limit, "notes", source)
 
     def measures(onsets: list[Fraction]) -> str:
-        return in_measures(int(t // bar) + 1 for t in onsets)
+        start = pickup or 0
+        return in_measures(0 if t < start else int((t - start) // bar) + 1 for t in onsets)
 
     if chords:
         log.append(f"reduced {len(chords)} chord(s){measures(chords)} to their top note")
@@ -135,6 +164,8 @@ def read_midi(path: Path, source: str, options: ReadOptions | None = None) -> Re
         program=part.program,
         source=source,
         warnings=tuple(f"{source}: {m}" for m in log),
+        header=header,
+        pickup=pickup,
     )
     return [melody], []
 
@@ -202,6 +233,7 @@ def _track(
     sounding: dict[int, list[int]] = {}  # channel * 128 + pitch -> onsets, first first
     now = 0
     status = 0
+    signatures = 0
     mine: dict[int, _Part] = {}  # channel (0 for types 1 and 2) -> part
 
     def part_of(channel: int) -> _Part:
@@ -236,10 +268,18 @@ def _track(
             at += length
             if meta_type == 0x03 and name is None:
                 name = body.decode("latin-1").strip() or None
+                if t == 0 and now == 0:
+                    meta.title = clean_text(_text(body)) or None
+            elif t == 0 and meta_type in (0x01, 0x02):
+                _first_track_text(meta, meta_type, body, now)
             elif meta_type == 0x51 and meta.tempo is None and length == 3:
                 meta.tempo = int.from_bytes(body, "big")
-            elif meta_type == 0x58 and meta.time_signature is None and length >= 2:
-                meta.time_signature = (body[0], body[1])
+            elif meta_type == 0x58 and length >= 2:
+                if meta.time_signature is None:
+                    meta.time_signature = (body[0], body[1])
+                if signatures < SIGNATURES_PER_TRACK:
+                    meta.signatures.append((now, body[0], body[1]))
+                    signatures += 1
             elif meta_type == 0x59 and meta.key is None and length == 2:
                 sharps = body[0] - 256 if body[0] > 127 else body[0]
                 if -7 <= sharps <= 7 and body[1] in (0, 1):
@@ -294,6 +334,50 @@ def _track(
 # --- metadata --------------------------------------------------------------
 
 
+def _text(body: bytes) -> str:
+    """A text event's bytes as UTF-8, else Latin-1 (MIDI names no encoding)."""
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        return body.decode("latin-1")
+
+
+def _first_track_text(meta: _Meta, meta_type: int, body: bytes, now: int) -> None:
+    """A text (``name: value`` at the start) or copyright event of the first track."""
+    if meta_type == 0x02:
+        if meta.copyright:
+            return
+        meta.copyright = True
+        pair = ("copyright", _text(body))
+    else:
+        found = _FIELD_TEXT.fullmatch(_text(body)) if now == 0 else None
+        if found is None:
+            return
+        pair = (found.group(1), found.group(2))
+    if len(meta.fields) >= 2 * MAX_FIELDS:
+        meta.more_fields += 1
+        return
+    meta.fields.append(pair)
+
+
+def _pickup(meta: _Meta, per_quarter: int) -> tuple[Fraction | None, tuple[int, int] | None]:
+    """The upbeat the file's bars say, in quarters, and the time signature after it: the
+    first time signature, at the start, lasts exactly one of its bars and the next one,
+    of longer bars, starts there. ``(None, None)`` otherwise."""
+    valid = [
+        (tick, numerator, exponent)
+        for tick, numerator, exponent in sorted(meta.signatures, key=lambda s: s[0])
+        if numerator > 0 and 2**exponent <= MAX_DENOMINATOR
+    ]
+    if len(valid) < 2 or valid[0][0] != 0:
+        return None, None
+    (_, n0, e0), (tick, n1, e1) = valid[0], valid[1]
+    first = Fraction(4 * n0, 2**e0)
+    if tick != first * per_quarter or first >= Fraction(4 * n1, 2**e1):
+        return None, None
+    return first, (n1, 2**e1)
+
+
 def _tempo(meta: _Meta, log: list[str]) -> float | None:
     if meta.tempo is None:
         return None
@@ -307,10 +391,10 @@ def _tempo(meta: _Meta, log: list[str]) -> float | None:
     return round(60_000_000 / meta.tempo, 3)
 
 
-def _time_signature(meta: _Meta, log: list[str]) -> tuple[int, int] | None:
-    if meta.time_signature is None:
+def _time_signature(found: tuple[int, int] | None, log: list[str]) -> tuple[int, int] | None:
+    if found is None:
         return None
-    numerator, exponent = meta.time_signature
+    numerator, exponent = found
     if numerator == 0 or 2**exponent > MAX_DENOMINATOR:
         shown = f"2^{exponent}" if exponent >= 16 else str(2**exponent)
         log.append(

@@ -1,12 +1,14 @@
 """The one bridge to music21: its streams become :class:`Melody` objects.
 
 Turns the music21 scores of MusicXML (:mod:`nabi_music.readers.musicxml`), of ABC tunes
-music21 translates itself (:mod:`nabi_music.readers.abc`) and of the music21 corpus into
-melodies; repeats are played out bar by bar (:mod:`nabi_music.readers.repeats`, linear
-in what is heard; music21's ``expandRepeats`` only for D.C. and D.S. jumps) or kept as
-written. Every note, rest and gap is checked against :mod:`nabi_music.readers.limits`
-before it is split into codes. music21 is imported through :mod:`nabi_music.backend` on
-first use, so importing this module stays cheap.
+music21 translates itself (:mod:`nabi_music.readers.abc`) and of the corpus files only
+music21 reads (:mod:`nabi_music.readers.corpus`) into melodies, with their header fields
+(:func:`metadata_fields`) and upbeat (:func:`pickup`); repeats are played out bar by bar
+(:mod:`nabi_music.readers.repeats`, linear in what is heard; music21's ``expandRepeats``
+only for D.C. and D.S. jumps) or kept as written. Every note, rest and gap is checked
+against :mod:`nabi_music.readers.limits` before it is split into codes. music21 is
+imported through :mod:`nabi_music.backend` on first use, so importing this module stays
+cheap.
 
 :func:`musicxml_score` builds a music21 score from a parsed MusicXML tree in time linear
 in its bars (music21's own importer inserts each bar into its part in time linear in
@@ -39,6 +41,7 @@ from nabi_music.readers._common import (
     in_measures,
     keep_if_pitched,
 )
+from nabi_music.readers.header import dropped_message, header_fields
 from nabi_music.readers.repeats import Bar, play_order
 
 #: Finest duration grid kept from float quarter lengths: 64ths and triplets, quintuplets,
@@ -49,32 +52,37 @@ MAX_DENOMINATOR = 64 * 3 * 5 * 7
 TEMPO_RANGE = (1.0, 1000.0)
 #: Key signatures of more sharps or flats than this are ignored with a warning.
 MAX_KEY_ACCIDENTALS = 7
+#: music21's metadata kept as header fields: its unique name -> the field's name
+#: (LilyPond's, or a lower-case one of its own). A movement name other than the title
+#: is the subtitle.
+METADATA_FIELDS = {
+    "composer": "composer",
+    "lyricist": "poet",
+    "librettist": "poet",
+    "arranger": "arranger",
+    "translator": "translator",
+    "opusNumber": "opus",
+    "dedicatedTo": "dedication",
+    "localeOfComposition": "origin",
+    "copyright": "copyright",
+}
 
 
-def read_corpus(name: str, source: str, options: ReadOptions | None = None) -> Report:
-    """Every tune of a music21 corpus file, e.g. ``bach/bwv66.6``."""
-    corpus = backend.music21("corpus")
-    CorpusException = backend.music21("exceptions21").CorpusException
+def read_with_music21(path: Path, source: str, options: ReadOptions | None = None) -> Report:
+    """Every tune of a file in a format only music21 reads (a corpus file in Humdrum,
+    RomanText ...), through music21's own parser."""
+    converter = backend.music21("converter")
 
-    if not name.strip():
-        raise InputError(
-            f"{source}: no corpus path; expected corpus:PATH, e.g. corpus:bach/bwv66.6"
-        )
     try:
-        parsed = corpus.parse(name, forceSource=True)
-    except CorpusException as err:
-        raise InputError(
-            f"{source}: no such work in the music21 corpus; expected a corpus path such as "
-            "corpus:bach/bwv66.6 or corpus:essenFolksong/kinder0.abc"
-        ) from err
+        parsed = converter.parse(path, forceSource=True)
+    except NabiError:
+        raise
     except Exception as err:
         raise InputError(
             f"{source}: cannot read from the music21 corpus ({describe(err)}); expected a "
             "corpus path such as corpus:bach/bwv66.6 or corpus:essenFolksong/kinder0.abc"
         ) from err
-    file_path = getattr(parsed.metadata, "filePath", None) if parsed.metadata else None
-    stem = Path(str(file_path)).stem if file_path else Path(name).name
-    return melodies_from_stream(parsed, source=source, default_title=stem, options=options)
+    return melodies_from_stream(parsed, source=source, default_title=path.stem, options=options)
 
 
 @contextmanager
@@ -278,6 +286,9 @@ def melody_from_score(
     if strip:
         while notes and notes[-1].is_rest:
             notes.pop()
+    header, dropped = header_fields(metadata_fields(score, title))
+    if dropped:
+        log.add(dropped_message(dropped))
     return Melody(
         notes=tuple(notes),
         title=title,
@@ -287,7 +298,54 @@ def melody_from_score(
         program=_program(part),
         source=source,
         warnings=tuple(log.messages),
+        header=header,
+        pickup=pickup(part),
     )
+
+
+def metadata_fields(score: Any, title: str | None) -> list[tuple[str, str]]:
+    """The header fields in a music21 score's metadata (:data:`METADATA_FIELDS`), as
+    ``(name, value)`` pairs: a field of many values (two composers) joins them with
+    ``; ``; a movement name other than ``title`` (and than the file's name) is the
+    subtitle."""
+    md = getattr(score, "metadata", None)
+    if md is None:
+        return []
+    values: dict[str, list[str]] = {}
+    movement = clean_title(_metadata_text(md, "movementName"), title or "")
+    if movement and movement != title and not Path(movement).suffix:
+        values["subtitle"] = [movement]
+    for unique, name in METADATA_FIELDS.items():
+        text = _metadata_text(md, unique)
+        if text:
+            values.setdefault(name, []).append(text)
+    return [(name, "; ".join(found)) for name, found in values.items()]
+
+
+def _metadata_text(md: Any, unique: str) -> str:
+    """The values music21's metadata holds under ``unique``, as one text (``; ``)."""
+    try:
+        found = md[unique]
+    except Exception:
+        return ""
+    texts = [str(v).strip() for v in found or () if str(v).strip()]
+    return "; ".join(dict.fromkeys(texts))
+
+
+def pickup(part: Any) -> Fraction | None:
+    """The length of the part's first bar when it is shorter than a bar of its time
+    signature (an upbeat: MusicXML's ``implicit`` bar 0, ABC's short first bar)."""
+    stream, meter = backend.music21("stream", "meter")
+
+    first = part.getElementsByClass(stream.Measure).first()
+    if first is None:
+        return None
+    signature = first.timeSignature or first.getContextByClass(meter.TimeSignature)
+    if signature is None:
+        return None
+    bar = to_fraction(signature.barDuration.quarterLength)
+    length = to_fraction(first.highestTime)
+    return length if 0 < length < bar else None
 
 
 def _has_repeats(part: Any) -> bool:

@@ -8,7 +8,9 @@ Before music21 builds anything, the tree is checked against
 tuplet ratio), the length of a bar (``<beats>``/``<beat-type>``), the bars of each part,
 octaves, the passes a ``<repeat times>`` asks for and the numbers an ``<ending>`` names.
 The melody itself comes from music21 (:func:`~nabi_music.readers.music21_bridge.musicxml_score`,
-in time linear in the bars), through :mod:`nabi_music.readers.music21_bridge`.
+in time linear in the bars), through :mod:`nabi_music.readers.music21_bridge`; its header
+fields come from the tree (:func:`header_of`: work, movement, creators, rights and the
+first page's credits, which music21 does not keep by type).
 
 An ``.mxl`` is a zip archive: its score is the first ``.musicxml``/``.xml`` member outside
 ``META-INF`` (as music21 picks it), refused if its header says it inflates past the
@@ -23,6 +25,7 @@ import re
 import xml.etree.ElementTree as ET
 import zipfile
 import zlib
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -30,6 +33,7 @@ from typing import Any
 from nabi_music.errors import InputError, NabiError
 from nabi_music.readers import limits
 from nabi_music.readers._common import ReadOptions, Report, describe
+from nabi_music.readers.header import clean_text, dropped_message, field_name, header_fields
 from nabi_music.readers.music21_bridge import (
     collector_paused,
     melodies_from_stream,
@@ -54,6 +58,9 @@ TYPE_QUARTERS = {
     "quarter": Fraction(1),
     "eighth": Fraction(1, 2),
 }
+#: MusicXML's creator types and credit types kept as header fields, by LilyPond's name
+#: of the field (any other creator type keeps its own name).
+CREATORS = {"composer": "composer", "lyricist": "poet", "poet": "poet", "arranger": "arranger"}
 _ENDING_NUMBERS = re.compile(r"\d+")
 _DECIMAL = re.compile(r"^([+-]?(?:\d+\.?\d*|\.\d+))(?:[eE]([+-]?\d+))?$")
 
@@ -73,8 +80,77 @@ def read_musicxml(path: Path, source: str, options: ReadOptions | None = None) -
             raise InputError(
                 f"{source}: cannot read as {label} ({describe(err)}); expected a valid {label} file"
             ) from err
+        header, dropped = header_fields(header_of(root))
         del root
-        return melodies_from_stream(score, source=source, default_title=path.stem, options=options)
+        melodies, skipped = melodies_from_stream(
+            score, source=source, default_title=path.stem, options=options
+        )
+    extra = (f"{source}: {dropped_message(dropped)}",) if dropped else ()
+    return [replace(m, header=header, warnings=m.warnings + extra) for m in melodies], skipped
+
+
+# --- the header ------------------------------------------------------------
+
+
+def header_of(root: Any) -> list[tuple[str, str]]:
+    """The header fields of a MusicXML score, LilyPond's names: ``subtitle`` (the first
+    page's credit of that type, else a ``<movement-title>`` other than the
+    ``<work-title>``), ``piece`` (a movement title besides both), ``composer``, ``poet``
+    (lyricist), ``arranger`` and other ``<creator>`` types, ``opus`` (``<work-number>``),
+    ``copyright`` (``<rights>``) and ``source``. A field the identification lacks is taken
+    from the first page's credit of its type, as Finale and MuseScore write them."""
+    work_title = _text(root.find("work/work-title"))
+    movement = _text(root.find("movement-title"))
+    title = work_title or movement
+    credits = _credits(root)
+    fields: dict[str, list[str]] = {}
+
+    def add(name: str | None, value: str) -> None:
+        if name and value and value not in fields.setdefault(name, []):
+            fields[name].append(value)
+
+    subtitle = credits.get("subtitle", "")
+    if movement and movement != title and not subtitle:
+        subtitle = movement
+    add("subtitle", subtitle)
+    if movement and movement not in (title, subtitle):
+        add("piece", movement)
+    for creator in root.iterfind("identification/creator"):
+        kind = (creator.get("type") or "").strip().lower()
+        add(CREATORS.get(kind) or field_name(kind), _text(creator))
+    for kind, name in CREATORS.items():
+        if name not in fields:
+            add(name, credits.get(kind, ""))
+    add("opus", _text(root.find("work/work-number")))
+    for rights in root.iterfind("identification/rights"):
+        add("copyright", _text(rights))
+    if "copyright" not in fields:
+        add("copyright", credits.get("rights", ""))
+    add("source", _text(root.find("identification/source")))
+    return [(name, "; ".join(values)) for name, values in fields.items() if values]
+
+
+def _text(element: Any) -> str:
+    """An element's text as one line (cut to a header value's length), or ``""``."""
+    if element is None:
+        return ""
+    return clean_text("".join(element.itertext()))
+
+
+def _credits(root: Any) -> dict[str, str]:
+    """The first page's credits by type (``subtitle``, ``composer``...): the first of
+    each, its words joined (MuseScore splits formatted text into several)."""
+    found: dict[str, str] = {}
+    for credit in root.iterfind("credit"):
+        if (credit.get("page") or "1").strip() != "1":
+            continue
+        kind = (credit.findtext("credit-type") or "").strip().lower()
+        if not kind or kind in found:
+            continue
+        words = clean_text("".join("".join(w.itertext()) for w in credit.iterfind("credit-words")))
+        if words:
+            found[kind] = words
+    return found
 
 
 # --- .mxl ------------------------------------------------------------------

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import random
 import re
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from helpers import run_nabi
+from helpers import NABIYA_LY, run_nabi
 
 from nabi_music import backend
 from nabi_music.evaluation.comparison import compare
@@ -22,6 +23,7 @@ from nabi_music.music.notes import Melody, Note, Pitch, format_code
 from nabi_music.prediction.tutorial import Prediction
 from nabi_music.readers import read
 from nabi_music.runs.song import write_prediction
+from nabi_music.writers import write
 from nabi_music.writers.notation import Notation
 
 METRES = ("2/4", "3/4", "4/4", "6/8", "3/8", "5/8", "7/8", "12/8", "2/2", "3/2")
@@ -189,3 +191,30 @@ def test_the_whole_run_is_readable_again(tmp_path: Path) -> None:
     write_prediction(prediction, tmp_path, "p", Notation(style="instrumental"))
     assert read(tmp_path / "one_step.musicxml")[0].codes == guessed
     assert read(tmp_path / "one_step.mid")[0].codes[: len(guessed)] == guessed
+
+
+@pytest.mark.parametrize("suffix", [".ly", ".musicxml", ".mid"])
+def test_the_sources_header_and_upbeat_survive_every_writer(tmp_path: Path, suffix: str) -> None:
+    """nabiya's title, subtitle and composer, and another song's upbeat, written and
+    read back (a prediction's .ly and .musicxml keep them too)."""
+    nabiya = read(NABIYA_LY)[0]
+    assert nabiya.header == (("subtitle", "Butterfly"), ("composer", "Traditional"))
+    back = read(write(nabiya, tmp_path / f"nabiya{suffix}"))[0]
+    assert (back.title, back.header) == (nabiya.title, nabiya.header)
+    upbeat = Melody.from_codes(
+        "d8 g4 e8 e8 f8 d4 d8 c4 g4", time_signature="2/4", pickup=Fraction(1, 2), title="u"
+    )
+    again = read(write(upbeat, tmp_path / f"upbeat{suffix}"))[0]
+    assert (again.pickup, again.codes) == (upbeat.pickup, upbeat.codes)
+    if suffix != ".mid":
+        guessed = [*"d8 g4 e8 e4 d4 d8 c4 g4".split(), "g8"]
+        prediction = Prediction(
+            replace(nabiya, notes=upbeat.notes, pickup=upbeat.pickup),
+            compare(guessed, upbeat.codes, 2),
+            compare(guessed, upbeat.codes, 2),
+        )
+        write_prediction(prediction, tmp_path, "p", Notation(original_staff=False))
+        predicted = read(tmp_path / f"one_step{suffix}")[0]
+        assert predicted.title == nabiya.title
+        assert set(nabiya.header) <= set(predicted.header)  # .ly: and the run's own line
+        assert predicted.pickup == Fraction(1, 2)

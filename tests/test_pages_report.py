@@ -303,6 +303,7 @@ def test_a_run_started_from_python_records_the_equivalent_command(tmp_path: Path
     from nabi_music.music.notes import Melody
     from nabi_music.readers import read
     from nabi_music.runs.song import song_command
+    from nabi_music.writers.notation import Notation
 
     melody = read(NABIYA_LY)[0]
     presets = ["mlp", "lstm", "stateful-lstm", "stateful-lstm-2f"]
@@ -321,6 +322,10 @@ def test_a_run_started_from_python_records_the_equivalent_command(tmp_path: Path
         "--audio-format", "wav", "--out", str(tmp_path / "my runs"),
     ]  # fmt: skip
     assert "--no-media" in str(song_command(melody, presets, "outputs", media=None))
+    look = Notation("instrumental", original_staff=False)
+    assert str(song_command(melody, presets, "outputs", notation=look)).endswith(
+        "--no-media --notation instrumental --no-original-staff"
+    )
     # a melody made in Python is in no file: no command repeats it
     assert song_command(Melody.from_codes(["g8", "e8"]), presets, "outputs") is None
 

@@ -1,4 +1,5 @@
-"""MIDI to WAV with the real SoundFont synthesiser: rate, length, loudness, instrument."""
+"""MIDI to audio with the real SoundFont synthesiser: rate, length, loudness, instrument,
+and the MP3 every page plays (mono, close to the WAV, a fifteenth of its size)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile
 from helpers import NABIYA
 
 from nabi_music.errors import InputError
 from nabi_music.media import audio
 from nabi_music.media.audio import (
+    PEAK,
     SAMPLE_RATE,
+    Synthesized,
     instrument_program,
     resample,
     synthesize,
@@ -39,12 +43,19 @@ def midi(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_midi(melody, tmp_path_factory.mktemp("audio") / "nabiya.mid")
 
 
+@pytest.fixture(scope="module")
+def wav(midi: Path) -> Synthesized:
+    return synthesize(midi, audio_format="wav")
+
+
 def rms(x: np.ndarray) -> float:
     return float(np.sqrt(np.mean(x**2))) if len(x) else 0.0
 
 
-def test_soundfont_audio_is_44k1_loud_and_lasts_the_melody_plus_release(midi: Path) -> None:
-    made = synthesize(midi)
+def test_soundfont_audio_is_44k1_loud_and_lasts_the_melody_plus_release(
+    midi: Path, wav: Synthesized
+) -> None:
+    made = wav
     assert made.engine == "soundfont"
     assert "TimGM6mb" in made.detail and "Acoustic Grand Piano" in made.detail
     assert made.path == midi.with_suffix(".wav")
@@ -128,3 +139,36 @@ def test_the_same_melody_is_synthesised_once_and_written_twice(midi: Path, tmp_p
     first, second = synthesize_files([midi, copy], [tmp_path / "a.wav", tmp_path / "b.wav"])
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
     assert second.seconds == first.seconds and second.source == copy
+
+
+def test_mp3_by_default_mono_as_long_as_the_wav_and_close_to_it(
+    midi: Path, wav: Synthesized
+) -> None:
+    made = synthesize(midi)
+    assert made.path == midi.with_suffix(".mp3") and made.seconds == wav.seconds
+    x, rate = soundfile.read(made.path, dtype="float64")
+    assert rate == SAMPLE_RATE and x.ndim == 1  # mono
+    _, stereo = read_wav(wav.path)
+    ref = stereo.mean(axis=1)
+    assert len(x) == len(ref)  # the LAME header trims the encoder's delay and padding
+    gain = float(np.dot(x, ref) / np.dot(ref, ref))
+    snr = 10 * np.log10(np.sum((gain * ref) ** 2) / np.sum((x - gain * ref) ** 2))
+    assert snr > 38, snr  # LAME -V 2 on the SoundFont piano: 43 dB
+    assert np.abs(x).max() == pytest.approx(PEAK, abs=0.03)
+    kbits = made.path.stat().st_size * 8 / made.seconds / 1000
+    assert 60 < kbits < 130, kbits  # the WAV: 1411 kbit/s
+    assert wav.path.stat().st_size > 12 * made.path.stat().st_size
+
+
+def test_an_unknown_audio_format_is_refused_before_anything_is_written(
+    midi: Path, tmp_path: Path
+) -> None:
+    with pytest.raises(
+        InputError, match=r"x\.ogg: cannot write audio as \.ogg; expected \.mp3 or \.wav"
+    ):
+        synthesize(midi, tmp_path / "x.ogg")
+    with pytest.raises(InputError, match="unknown audio format 'flac': expected mp3 or wav"):
+        synthesize(midi, audio_format="flac")
+    with pytest.raises(InputError, match=r"expected \.wav"):
+        synthesize(midi, tmp_path / "x.mp3", audio_format="wav")
+    assert list(tmp_path.iterdir()) == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shlex
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -179,7 +180,7 @@ def test_files_read_back(written):
         back = read(stem.with_suffix(".musicxml"))[0]
         assert [(s.midi, s.start, s.duration) for s in sounding_notes(back)] == expected
         assert back.key == "C major" and back.time_signature == "2/4"
-        for suffix in (".ly", ".pdf", ".png", ".wav"):
+        for suffix in (".ly", ".pdf", ".png", ".mp3"):
             assert stem.with_suffix(suffix).stat().st_size > 0
         assert set(data["melodies"][g.index - 1]["files"]) == {
             "mid",
@@ -187,8 +188,25 @@ def test_files_read_back(written):
             "musicxml",
             "pdf",
             "png",
-            "wav",
+            "mp3",
         }
+    # started from Python: the equivalent command, BUNDLE standing for the bundle's file
+    assert data["started_from"] == "python"
+    assert shlex.split(data["command"]) == [
+        "nabi", "generate", "BUNDLE", "--primer", "g8 e8 e4 f8", "--bars", "4",
+        "--temperature", "1.5", "--seed", "3", "--count", "2", "--key", "C major", "--ties",
+        "--out", str(tmp_path),
+    ]  # fmt: skip
+
+
+def test_wav_on_request_beside_mp3(written, tmp_path):
+    result = written[0]
+    made = write_composition(result, tmp_path, ["wav", "mp3"])
+    melodies = {f.suffix for f in made.files if f.name.startswith("melody_")}
+    assert melodies == {".mid", ".wav", ".mp3"}  # the MIDI the audio is made from
+    data = json.loads((tmp_path / "generated.json").read_text(encoding="utf-8"))
+    assert set(data["melodies"][0]["files"]) == {"mid", "wav", "mp3"}
+    assert "--formats wav,mp3" in data["command"]
 
 
 def test_the_page_shows_every_melody_and_its_statistics_beside_the_training_song(written):
@@ -227,9 +245,12 @@ def test_the_page_shows_every_melody_and_its_statistics_beside_the_training_song
     parsed.feed(page.read_text(encoding="utf-8"))
     # every melody's image, audio and files, linked relatively and present
     for g in result.melodies:
-        for suffix in (".png", ".wav", ".mid", ".ly", ".musicxml", ".pdf"):
+        for suffix in (".png", ".mp3", ".mid", ".ly", ".musicxml", ".pdf"):
             assert f"melody_{g.index:02d}{suffix}" in parsed.refs
     assert parsed.refs and all((out / unquote(r)).is_file() for r in parsed.refs)
+    # every file of the run is linked, generated.json among them
+    files = {p.name for p in out.iterdir() if p.is_file() and p.name != "index.html"}
+    assert files <= {unquote(r) for r in parsed.refs} and "generated.json" in files
     # the statistics table: a row per melody, all generated, the training song, as in the JSON
     data = json.loads((out / "generated.json").read_text(encoding="utf-8"))
     rows: dict[str, list[str]] = {}
@@ -279,6 +300,12 @@ def test_nabi_generate_command(bundle_path, tmp_path):
     assert "training (1 song)" in result.stdout and "copied n=4" in result.stdout
     data = json.loads((out / "generated.json").read_text(encoding="utf-8"))
     assert len(data["melodies"]) == 2 and data["request"]["seed"] == 7
+    assert data["started_from"] == "command line"
+    assert shlex.split(data["command"]) == [
+        "nabi", "generate", str(bundle_path), "--primer", "g8 e8 e4 f8", "--bars", "4",
+        "--key", "--end-on-tonic", "--count", "2", "--seed", "7", "--formats", "mid,ly",
+        "--out", str(out),
+    ]  # fmt: skip
     assert sorted(p.name for p in out.iterdir()) == [
         "generated.json",
         "melody_01.ly",
@@ -297,6 +324,10 @@ def test_nabi_generate_bad_options_fail_before_loading_the_model(bundle_path, tm
         (["--time-signature", "5/7"], "time signature '5/7' cannot be written"),
         (["--length", "4", "--bars", "2"], "not allowed with argument"),
         (["--instrument", "kazoo-9000"], "kazoo-9000"),
+        (
+            ["--formats", "mid,wav", "--audio-format", "mp3"],
+            "--formats names wav but --audio-format is mp3",
+        ),
     ):
         result = nabi("generate", str(bundle_path), *args, "--out", str(bad))
         assert result.returncode == 2, (args, result.stderr)

@@ -99,3 +99,13 @@ def test_every_ly_compiles_with_lilypond_without_a_warning(song_run, tmp_path):
     rendered = render_files(files, ("pdf",), out_dirs=outs, trusted=True)
     assert [w for r in rendered for w in r.warnings] == []
     assert all(r.get("pdf").read_bytes().startswith(b"%PDF") for r in rendered)
+
+
+@pytest.mark.slow
+def test_the_song_folder_stays_small(song_run):
+    """Everything `make song` writes, audio (MP3) and the page's font included, is under
+    10 MB: 6.4 MB with MP3 and the font cut to the page's letters (40 MB with WAV)."""
+    folder, _ = song_run
+    size = sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+    assert size < 10_000_000, size
+    assert not list(folder.rglob("*.wav"))

@@ -11,7 +11,7 @@ from nabi_music.cli.progress import EpochBar
 from nabi_music.cli.terminal import Stop, err, shown_path
 from nabi_music.data.encoding import VOCABULARIES
 from nabi_music.errors import InputError, NabiWarning
-from nabi_music.media.audio import instrument_program
+from nabi_music.media.audio import AUDIO_FORMATS, DEFAULT_AUDIO_FORMAT, instrument_program
 from nabi_music.media.publish import MediaOptions, Published
 from nabi_music.music.notes import Melody
 from nabi_music.readers import read
@@ -137,7 +137,9 @@ def media_options(args: argparse.Namespace, report: bool = True) -> MediaOptions
         return None
     instrument_program(args.instrument)  # an unknown name fails before training
     formats = ("pdf", "png", "svg") if args.svg else ("pdf", "png")
-    return MediaOptions(formats=formats, instrument=args.instrument, report=report)
+    return MediaOptions(
+        formats=formats, instrument=args.instrument, audio_format=args.audio_format, report=report
+    )
 
 
 INSTRUMENT_HELP = (
@@ -150,8 +152,23 @@ def add_instrument_argument(p: argparse.ArgumentParser, help: str = INSTRUMENT_H
     p.add_argument("--instrument", default="piano", help=help)
 
 
+AUDIO_FORMAT_HELP = (
+    "the audio's format: mp3 (default: mono, about 100 kbit/s, every browser plays it) "
+    "or wav (16-bit stereo, about 15 times larger)"
+)
+
+
+def add_audio_format_argument(
+    p: argparse.ArgumentParser, default: str | None = DEFAULT_AUDIO_FORMAT
+) -> None:
+    p.add_argument(
+        "--audio-format", choices=tuple(AUDIO_FORMATS), default=default, help=AUDIO_FORMAT_HELP
+    )
+
+
 def add_media_arguments(p: argparse.ArgumentParser, what: str) -> None:
     add_instrument_argument(p)
+    add_audio_format_argument(p)
     p.add_argument("--svg", action="store_true", help="also engrave every score as SVG")
     p.add_argument(
         "--no-media",

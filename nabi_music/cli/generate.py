@@ -12,11 +12,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from nabi_music.cli.common import add_instrument_argument, add_notation_arguments, notation_of
+from nabi_music.cli.common import (
+    add_audio_format_argument,
+    add_instrument_argument,
+    add_notation_arguments,
+    notation_of,
+)
 from nabi_music.cli.terminal import err, shown_path
 from nabi_music.errors import InputError
 from nabi_music.fileio import check_out_dir
-from nabi_music.media.audio import instrument_program
+from nabi_music.media.audio import AUDIO_FORMATS, instrument_program
 from nabi_music.models.bundle import load_bundle
 from nabi_music.music.keys import parse_scale
 from nabi_music.music.metre import bar_length
@@ -30,14 +35,20 @@ from nabi_music.prediction.compose import (
     stats_rows,
 )
 from nabi_music.prediction.sampling import Sampling
-from nabi_music.runs.generate import FORMATS, check_formats, write_composition
+from nabi_music.runs.generate import (
+    DEFAULT_FORMATS,
+    DEFAULT_OUT,
+    FORMATS,
+    check_formats,
+    write_composition,
+)
 
 
 def add_generate_command(sub: Any) -> None:
     """Register ``generate`` on the ``nabi`` parser's subcommands."""
     p = sub.add_parser(
         "generate",
-        help="compose new melodies with a trained bundle (MIDI, LilyPond, PDF/PNG, MusicXML, WAV)",
+        help="compose new melodies with a trained bundle (MIDI, LilyPond, PDF/PNG, MusicXML, MP3)",
         description="Compose new melodies with a trained bundle, sampled note by note, "
         "optionally kept to a key, a pitch range, whole bars and a tonic ending.",
     )
@@ -92,22 +103,38 @@ def add_generate_command(sub: Any) -> None:
     p.add_argument(
         "--formats",
         metavar="LIST",
-        help=f"comma-separated, from {','.join(FORMATS)} (default all; html is "
-        "the report page index.html)",
+        help=f"comma-separated, from {','.join(FORMATS)} (default all but wav; html is "
+        "the report page index.html, mp3 and wav the audio)",
     )
     p.add_argument("--no-render", action="store_true", help="no PDF/PNG engraving")
-    add_instrument_argument(p, "General MIDI instrument of the WAV (piano)")
+    add_instrument_argument(p, "General MIDI instrument of the audio (piano)")
+    add_audio_format_argument(p, default=None)
     add_notation_arguments(p, "instrumental", original=False)
-    p.add_argument(
-        "--out", default="outputs/generated", help="output folder (default outputs/generated)"
-    )
+    p.add_argument("--out", default=DEFAULT_OUT, help=f"output folder (default {DEFAULT_OUT})")
     p.set_defaults(func=cmd_generate)
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
-    formats = check_formats(args.formats.split(",")) if args.formats else list(FORMATS)
+def chosen_formats(args: argparse.Namespace) -> list[str]:
+    """The formats to write: ``--formats`` (default all but WAV), the audio in
+    ``--audio-format`` when given (it may not contradict ``--formats``), less PDF and PNG
+    with ``--no-render``."""
+    formats = check_formats(args.formats.split(",")) if args.formats else list(DEFAULT_FORMATS)
+    chosen = getattr(args, "audio_format", None)
+    if chosen:
+        named = [f for f in formats if f in AUDIO_FORMATS]
+        if args.formats and named and named != [chosen]:
+            raise InputError(
+                f"--formats names {','.join(named)} but --audio-format is {chosen}: "
+                "name the audio in one of them"
+            )
+        formats = check_formats([f for f in formats if f not in AUDIO_FORMATS] + [chosen])
     if args.no_render:
         formats = [f for f in formats if f not in ("pdf", "png")]
+    return formats
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    formats = chosen_formats(args)
     request = Request(
         length=args.length,
         bars=args.bars,
@@ -130,7 +157,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         bar_length(args.time_signature)
     if not Path(args.bundle).is_file():
         raise InputError(f"{args.bundle}: no such bundle file")
-    if "wav" in formats:
+    if any(f in AUDIO_FORMATS for f in formats):
         instrument_program(args.instrument)  # an unknown name fails before any work
     check_out_dir(args.out)
     bundle = load_bundle(args.bundle)  # checked before TensorFlow starts
@@ -139,7 +166,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
     primer = load_primer(args.primer, window, minimum) if args.primer else None
     composition = compose(bundle, request, primer)
     written = write_composition(
-        composition, args.out, formats, instrument=args.instrument, notation=notation_of(args)
+        composition,
+        args.out,
+        formats,
+        instrument=args.instrument,
+        notation=notation_of(args),
+        command=getattr(args, "command_line", None),
     )
 
     sampling = request.sampling

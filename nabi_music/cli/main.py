@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import shlex
 import sys
 import traceback
 import warnings
@@ -106,8 +107,10 @@ def joined_ranges(argv: Sequence[str]) -> list[str]:
 
 
 def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None, stop: Stop) -> int:
-    args = parser.parse_args(joined_ranges(sys.argv[1:] if argv is None else argv))
+    given = list(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(joined_ranges(given))
     args.stop = stop
+    args.command_line = shlex.join(["nabi", *given])  # what the report pages show
     with warnings.catch_warnings():
         warnings.simplefilter("always", NabiWarning)
         warnings.showwarning = show_warning

@@ -156,6 +156,7 @@ def cmd_song(args: argparse.Namespace) -> int:
             progress_for=progress_for,
             media=media_options(args),
             notation=notation_of(args),
+            command=getattr(args, "command_line", None),
             **training_options(args),
         )
     finally:

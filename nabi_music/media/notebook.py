@@ -7,14 +7,10 @@ from __future__ import annotations
 
 import base64
 import html
-import io
-import os
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-
-import soundfile
 
 from nabi_music import display
 from nabi_music.errors import NabiError
@@ -29,16 +25,6 @@ from nabi_music.writers.midi import write_midi
 STYLE = "margin:0 0 1em 0; max-width:100%"
 
 
-def mp3_bytes(wav: str | os.PathLike[str]) -> bytes:
-    """A WAV file as MP3 (libsndfile's LAME encoder through soundfile): a tenth of the
-    size, and every browser plays it. (Here, not in :mod:`~nabi_music.media.audio`: the
-    ``nabi`` command need not load libsndfile to start.)"""
-    samples, rate = soundfile.read(os.fspath(wav), dtype="float32")
-    out = io.BytesIO()
-    soundfile.write(out, samples, rate, format="MP3", subtype="MPEG_LAYER_III")
-    return out.getvalue()
-
-
 def melody_html(
     melody: Melody, caption: str, wrong: Mapping[int, str] | None = None, primer: int = 0
 ) -> str:
@@ -50,8 +36,8 @@ def melody_html(
             ly = write_lilypond(melody, folder / "score.ly", wrong=wrong or {}, primer=primer)
             made = render_file(ly, ["svg"], out_dir=folder / "svg")
             svgs = [f.read_text(encoding="utf-8") for f in sorted(made.files)]
-            wav = synthesize(write_midi(melody, folder / "score.mid"), folder / "score.wav")
-            sound = base64.b64encode(mp3_bytes(wav.path)).decode("ascii")
+            mp3 = synthesize(write_midi(melody, folder / "score.mid"), folder / "score.mp3")
+            sound = base64.b64encode(mp3.path.read_bytes()).decode("ascii")
         except NabiError as err:
             return (
                 f'<figure style="{STYLE}"><figcaption>{html.escape(caption)}</figcaption>'

@@ -2,9 +2,9 @@
 MIDI files, for ``nabi song``, ``nabi predict`` and ``nabi generate`` alike.
 
 :func:`publish` adds, beside each ``.ly``, its PDF and cropped PNG (SVG on
-request) and, beside each ``.mid``, a 44.1 kHz WAV. It returns the files made
-(and which source each came from), LilyPond's warnings, the audio engine and
-the seconds each stage took.
+request) and, beside each ``.mid``, its audio: a 44.1 kHz MP3, or a WAV on request
+(``audio_format``). It returns the files made (and which source each came from),
+LilyPond's warnings, the audio engine and the seconds each stage took.
 """
 
 from __future__ import annotations
@@ -14,7 +14,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nabi_music.media.audio import synthesize_files
+from nabi_music.media.audio import (
+    AUDIO_FORMATS,
+    DEFAULT_AUDIO_FORMAT,
+    check_audio_format,
+    synthesize_files,
+)
 from nabi_music.media.render import render_files
 
 
@@ -26,6 +31,8 @@ class MediaOptions:
     formats: tuple[str, ...] = ("pdf", "png")
     audio: bool = True
     instrument: str | int = "piano"
+    audio_format: str = DEFAULT_AUDIO_FORMAT
+    """``mp3`` (mono, every browser plays it) or ``wav``."""
     report: bool = True
     jobs: int = 2
     timeout: float = 120.0
@@ -43,7 +50,9 @@ class Published:
     made_from: dict[Path, tuple[Path, ...]] = field(default_factory=dict)
     """Each ``.ly`` or ``.mid`` source -> the files made from it."""
     fallbacks: tuple[str, ...] = ()
-    """``<wav name>: <detail>`` of each WAV made without the SoundFont."""
+    """``<audio file name>: <detail>`` of each audio file made without the SoundFont."""
+    audio_format: str | None = None
+    """The format of the audio files (``mp3``, ``wav``), None without audio."""
 
     @property
     def audio_label(self) -> str:
@@ -53,10 +62,19 @@ class Published:
         kind = "SoundFont" if self.audio_engine == "soundfont" else "plain synthesis (fallback)"
         return f"{kind}: {self.audio_detail}"
 
+    @property
+    def audio_fact(self) -> str:
+        """The audio engine and format in words, for a page's facts; empty without audio."""
+        if self.audio_engine is None:
+            return ""
+        return f"{self.audio_label}, {AUDIO_FORMATS.get(self.audio_format or '', 'audio')}"
+
 
 def publish(files: Sequence[Path], options: MediaOptions | None = None) -> Published:
     """Engrave the ``.ly`` files and synthesise the ``.mid`` files among ``files``."""
     options = options or MediaOptions()
+    if options.audio:
+        check_audio_format(options.audio_format)  # before any work
     timings: dict[str, float] = {}
     made: list[Path] = []
     made_from: dict[Path, tuple[Path, ...]] = {}
@@ -80,7 +98,9 @@ def publish(files: Sequence[Path], options: MediaOptions | None = None) -> Publi
     fallbacks: list[str] = []
     if options.audio and midis:
         start = time.perf_counter()
-        waves = synthesize_files(midis, instrument=options.instrument)
+        waves = synthesize_files(
+            midis, audio_format=options.audio_format, instrument=options.instrument
+        )
         timings["synthesise"] = time.perf_counter() - start
         made += [w.path for w in waves]
         for midi, w in zip(midis, waves, strict=True):
@@ -98,4 +118,5 @@ def publish(files: Sequence[Path], options: MediaOptions | None = None) -> Publi
         tuple(warnings),
         made_from,
         tuple(fallbacks),
+        options.audio_format if engine is not None else None,
     )

@@ -4,7 +4,8 @@ It shows each melody engraved (the primer in grey) with its audio player and
 files, then the musical statistics of the melodies beside the training songs'
 (and the primer score's): range, pitch-class entropy, in-scale rate, interval
 sizes, the repeated n-gram rate, and the interval histogram as shares of all
-intervals. The page follows the song report's house rules: self-contained,
+intervals; then the command that repeats the run, every file it wrote and its
+facts. The page follows the song report's house rules: self-contained,
 relative links only, no script, every text HTML-escaped.
 """
 
@@ -16,14 +17,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from nabi_music.fileio import atomic_write
 from nabi_music.pages.frame import (
-    ScoreView,
-    copy_hangul_font,
+    command_section,
     facts_section,
+    file_urls,
+    files_section,
     page_html,
-    relative_url,
     score_figure,
+    score_view,
+    write_page,
 )
 from nabi_music.pages.frame import escape as _e
 from nabi_music.prediction.compose import Composition, stats_rows
@@ -33,8 +35,11 @@ PAGE_NAME = "index.html"
 INTERVAL_SPAN = 7
 """The histogram shows each interval from -7 to +7 semitones, and wider ones as two bins."""
 
-
-_LINKS = (("PDF", "pdf"), ("MIDI", "mid"), ("LilyPond", "ly"), ("MusicXML", "musicxml"))
+FILES_HINT = (
+    "Everything this run wrote, beside this page: each melody's MIDI, LilyPond, MusicXML, "
+    "PDF, PNG and audio, and generated.json (the request, every melody's codes and "
+    "statistics, and this run's command)."
+)
 
 
 def write_composition_page(
@@ -42,20 +47,23 @@ def write_composition_page(
     folder: str | os.PathLike[str],
     files: dict[int, dict[str, str]],
     facts: Sequence[tuple[str, str]] = (),
+    *,
+    command: str | None = None,
+    command_note: str = "",
+    written: Sequence[str | os.PathLike[str]] = (),
 ) -> Path:
     """Write ``folder/index.html`` for ``composition`` whose melodies' files are
-    ``files[index][format]`` (paths); ``facts`` are added to the run's facts."""
+    ``files[index][format]`` (paths); ``facts`` are added to the run's facts, ``command``
+    (with ``command_note``) repeats the run, and every file of ``written`` is linked."""
     folder = Path(folder)
-    words = " ".join(
-        [g.melody.title or "" for g in composition.melodies]
-        + [composition.songs_origin or ""]
-        + [v for _, v in facts]
-    )
-    text = composition_html(composition, folder, files, facts, copy_hangul_font(folder, words))
     path = folder / PAGE_NAME
-    with atomic_write(path) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return path
+    urls = file_urls(written, path)
+    return write_page(
+        path,
+        lambda font: composition_html(
+            composition, folder, files, facts, font, command, command_note, urls
+        ),
+    )
 
 
 def composition_html(
@@ -64,8 +72,12 @@ def composition_html(
     files: dict[int, dict[str, str]],
     facts: Sequence[tuple[str, str]] = (),
     hangul_font: str | None = None,
+    command: str | None = None,
+    command_note: str = "",
+    written: Sequence[str] = (),
 ) -> str:
-    """The HTML text of the page (links relative to ``folder``)."""
+    """The HTML text of the page (links relative to ``folder``; ``written``: the URLs
+    of the run's files)."""
     count = len(composition.melodies)
     noun = "melody" if count == 1 else "melodies"
     lead = (
@@ -86,6 +98,8 @@ def composition_html(
             + "</section>",
             _stats(composition),
             _intervals(composition),
+            command_section(command, command_note),
+            files_section(written, FILES_HINT),
             facts_section(
                 [*_facts(composition), *facts],
                 "What you need to repeat this run: the same bundle, options and seed give "
@@ -101,19 +115,14 @@ def _melody(
 ) -> str:
     g = composition.melodies[index - 1]
     made = files.get(index, {})
-
-    def url(fmt: str) -> str | None:
-        path = made.get(fmt)
-        return relative_url(path, folder) if path and Path(path).is_file() else None
-
-    links = tuple((name, u) for name, fmt in (*_LINKS, ("WAV", "wav")) if (u := url(fmt)))
     setting = ", ".join(x for x in (g.melody.key, g.melody.time_signature) if x)
     caption = f"{len(g.codes)} new notes" + (f"; {setting}" if setting else "")
     if g.primer.codes:
         caption += f"; primer: {' '.join(g.primer.codes)} ({g.primer.origin})"
     title = g.melody.title or f"melody {index}"
-    view = ScoreView(title, caption, url("png"), url("wav"), links, codes=" ".join(g.codes))
-    return score_figure(view)
+    # the melody's files share one name: link each file of a known kind found beside it
+    stem = Path(next(iter(made.values()))).with_suffix("") if made else folder / "melody"
+    return score_figure(score_view(stem, folder, title, caption, codes=" ".join(g.codes)))
 
 
 def _pct(value: Any) -> str:

@@ -2,26 +2,31 @@
 
 It shows the accuracy table, each preset's one-step and full-song predictions
 as engraved scores (wrong notes red, the expected note above each) with an
-audio player, the training plots and the run's facts. Every link is relative
-to the page's folder, nothing is fetched from the network, there is no
-script, and every text is HTML-escaped; the frame is :mod:`nabi_music.pages.frame`.
+audio player and their files, each preset's trained model, the training plots,
+the command that repeats the run, every file the run wrote and the run's facts.
+Every link is relative to the page's folder, nothing is fetched from the network,
+there is no script, and every text is HTML-escaped; the frame is
+:mod:`nabi_music.pages.frame`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from urllib.parse import unquote
 
-from nabi_music.fileio import atomic_write
 from nabi_music.pages.frame import (
     ScoreView,
     anchor,
+    command_section,
     escape,
     facts_section,
+    files_section,
     page_html,
     score_figure,
+    write_page,
 )
 
 _e = escape
@@ -51,6 +56,8 @@ class PresetView:
     """The epoch whose weights the model kept (0: unknown)."""
     last_epoch: tuple[float, float] | None = None
     """One-step and full-song accuracy of the last epoch's weights."""
+    bundle: str | None = None
+    """Relative URL of the trained model (``model.nabi``)."""
 
 
 @dataclass(frozen=True)
@@ -65,14 +72,23 @@ class ReportData:
     facts: tuple[tuple[str, str], ...] = field(default_factory=tuple)
     hangul_font: str | None = None
     """Relative URL of a font with Hangul, used for the page's Hangul characters only
-    (a ``unicode-range``), so that 나비야 shows on any machine."""
+    (a ``unicode-range``), so that 나비야 shows on any machine. :func:`write_report`
+    makes one when it is None."""
+    command: str | None = None
+    """The command that repeats the run (shell-quoted)."""
+    command_note: str = ""
+    """Where the command comes from: as the run was given it, or built for a run
+    started from Python."""
+    files: tuple[str, ...] = ()
+    """Relative URL of every file the run wrote."""
 
 
 def write_report(data: ReportData, path: str | os.PathLike[str]) -> Path:
-    """Write the page to ``path`` (UTF-8, atomically) and return ``path``."""
-    with atomic_write(path) as tmp:
-        tmp.write_text(report_html(data), encoding="utf-8")
-    return Path(path)
+    """Write the page to ``path`` (UTF-8, atomically), with the Hangul web font its text
+    needs beside it, and return ``path``."""
+    if data.hangul_font:
+        return write_page(Path(path), lambda _: report_html(data))
+    return write_page(Path(path), lambda font: report_html(replace(data, hangul_font=font)))
 
 
 def report_html(data: ReportData) -> str:
@@ -88,6 +104,14 @@ def report_html(data: ReportData) -> str:
             _original(data.original),
             *(_preset(p) for p in data.presets),
             _plots(data.plots),
+            command_section(data.command, data.command_note),
+            files_section(
+                data.files,
+                "Everything this run wrote, beside this page: the scores (MIDI, LilyPond, "
+                "PDF, PNG ...), their audio, each preset's trained model (model.nabi, which "
+                "nabi predict and nabi generate take), the figures (summary.json) and the "
+                "training history (history.json).",
+            ),
             facts_section(data.facts),
         ],
         data.hangul_font,
@@ -146,9 +170,17 @@ def _preset(view: PresetView) -> str:
         "Grey notes are the primer the model was given; red notes are wrong, with the "
         "note that was expected in small red type above them."
     )
+    model = (
+        f'<p class=files>The trained model: <a href="{_e(view.bundle)}">'
+        f"{_e(unquote(view.bundle).rpartition('/')[2])}</a> "
+        "(<code>nabi predict</code> and <code>nabi generate</code> take it)</p>\n"
+        if view.bundle
+        else ""
+    )
     return (
         f'<section id="{_e(anchor(view.name))}"><h2>{_e(view.name)}</h2>\n'
         + (f"<p>{_e(about)}</p>\n" if about else "")
+        + model
         + f"<p class=hint>{_e(hint)}</p>\n"
         + "\n".join(score_figure(s) for s in view.scores)
         + "</section>"

@@ -11,7 +11,11 @@ figures.
 With media options, :func:`publish_song` then engraves and synthesises every file
 (:func:`nabi_music.media.publish.publish`) and adds in the song folder
 ``history.json`` (every preset's per-epoch figures), ``loss.png``,
-``accuracy.png`` and the report page ``index.html``.
+``accuracy.png`` and the report page ``index.html``, which links every file.
+
+``summary.json`` and the page hold the command that repeats the run: as ``nabi song``
+was given it, or for a run started from Python the equivalent command built from the
+options (:func:`song_command`).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -30,13 +35,14 @@ from typing import Any
 from nabi_music.data.encoding import choose_vocabulary
 from nabi_music.errors import InputError
 from nabi_music.fileio import atomic_write, safe_name
+from nabi_music.media.audio import DEFAULT_AUDIO_FORMAT
 from nabi_music.media.plots import plot_histories
 from nabi_music.media.publish import MediaOptions, Published, publish
 from nabi_music.media.render import lilypond_version
 from nabi_music.models.bundle import Bundle, save_bundle
-from nabi_music.models.presets import preset
+from nabi_music.models.presets import CORPUS_PRESETS, PRESETS, preset
 from nabi_music.music.notes import Melody
-from nabi_music.pages.frame import ScoreView, copy_hangul_font, relative_url
+from nabi_music.pages.frame import ScoreView, file_urls, relative_url, score_view
 from nabi_music.pages.song import PresetView, ReportData, write_report
 from nabi_music.prediction.tutorial import Prediction, last_epoch_scorer, predict
 from nabi_music.training.loop import Progress
@@ -47,6 +53,9 @@ from nabi_music.writers.musicxml import write_musicxml
 from nabi_music.writers.notation import Notation
 
 MODES = {"one_step": "one-step prediction", "full_song": "full-song prediction"}
+COMMAND_LINE = "command line"
+PYTHON = "python"
+"""Where a run was started (``started_from`` in ``summary.json``)."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +94,10 @@ class SongResult:
     timings: dict[str, float] = field(default_factory=dict)
     """Seconds spent per stage: train, predict, write (and render, synthesise, report)."""
     media: Published | None = None
+    command: str | None = None
+    """The command that repeats the run (None: none can, the melody is in no file)."""
+    started_from: str = PYTHON
+    """``command line`` (``command`` is as given) or ``python`` (it is built)."""
 
 
 def song_name(path: str | Path) -> str:
@@ -147,6 +160,7 @@ def run_song(
     progress_for: Callable[[str], Progress | None] | None = None,
     media: MediaOptions | None = None,
     notation: Notation | None = None,
+    command: str | None = None,
 ) -> SongResult:
     """Train every preset on ``melody`` and write its outputs under ``out_root/song``.
 
@@ -155,7 +169,9 @@ def run_song(
 
     With ``media``, also engrave, synthesise, plot and write the report page
     (:func:`publish_song`). ``notation``: the scores' style, and whether each
-    prediction's score shows the original above it.
+    prediction's score shows the original above it. ``command``: the command line the
+    run was given (the ``nabi`` command passes it); without it the run records the
+    equivalent command.
     """
     notation = notation or Notation()
     configs = [preset(name).with_options(epochs=epochs, window=window) for name in presets]
@@ -221,12 +237,21 @@ def run_song(
         write_musicxml(melody, folder / "original.musicxml", style=notation.style),
     )
     summary_path = folder / "summary.json"
+    started_from = COMMAND_LINE if command is not None else PYTHON
+    if command is None:
+        command = song_command(
+            melody, presets, out_root, song=song, epochs=epochs, seed=seed, window=window,
+            until_perfect=until_perfect, keep=keep, vocabulary=vocabulary, media=media,
+            notation=notation,
+        )  # fmt: skip
     summary = {
         "song": song,
         "title": melody.title,
         "source": melody.source,
         "seed": seed,
         "keep": keep,
+        "command": command,
+        "started_from": started_from,
         "presets": {r.preset: r.summary() for r in results},
     }
     with atomic_write(summary_path) as tmp:
@@ -239,6 +264,8 @@ def run_song(
         presets=tuple(results),
         files=(*originals, *(f for r in results for f in r.files), summary_path),
         timings=timings,
+        command=command,
+        started_from=started_from,
     )
     if media is None:
         return result
@@ -269,12 +296,11 @@ def publish_song(result: SongResult, options: MediaOptions | None = None) -> Pub
             result.folder,
             title=result.melody.title or result.song,
         )
-        report = _write_page(result, plots, media, timings)
+        written = (*result.files, *files, history, *plots)
+        report = _write_page(result, plots, media, timings, written)
         files += [history, *plots, report]
         timings["report"] = time.perf_counter() - start
-    return Published(
-        tuple(files), timings, report, media.audio_engine, media.audio_detail, media.warnings
-    )
+    return replace(media, files=tuple(files), timings=timings, report=report)
 
 
 def _write_history(result: SongResult) -> Path:
@@ -292,22 +318,7 @@ def _media(
     caption: str,
     wrong: tuple[tuple[int, str, str], ...] = (),
 ) -> ScoreView:
-    def rel(suffix: str) -> str | None:
-        path = stem.with_suffix(suffix)
-        return relative_url(path, folder) if path.is_file() else None
-
-    links = tuple(
-        (name, url)
-        for name, url in (
-            ("PDF", rel(".pdf")),
-            ("SVG", rel(".svg")),
-            ("MIDI", rel(".mid")),
-            ("LilyPond", rel(".ly")),
-            ("WAV", rel(".wav")),
-        )
-        if url
-    )
-    return ScoreView(label, caption, rel(".png"), rel(".wav"), links, wrong)
+    return score_view(stem, folder, label, caption, wrong)
 
 
 def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
@@ -322,6 +333,7 @@ def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
         scores.append(_media(result.folder, stem, label, comparison.describe(), wrong))
     s = p.summary()
     last = s["last_epoch"]
+    bundle = next((f for f in p.files if f.suffix == ".nabi" and f.is_file()), None)
     return PresetView(
         p.preset,
         float(s["one_step_accuracy"]),
@@ -331,6 +343,7 @@ def _preset_view(result: SongResult, p: PresetResult) -> PresetView:
         tuple(scores),
         kept_epoch=int(s["kept_epoch"]),
         last_epoch=(float(last["one_step_accuracy"]), float(last["full_song_accuracy"])),
+        bundle=relative_url(bundle, result.folder) if bundle else None,
     )
 
 
@@ -339,6 +352,7 @@ def _write_page(
     plots: tuple[Path, Path],
     media: Published,
     timings: dict[str, float],
+    written: Sequence[Path] = (),
 ) -> Path:
     folder = result.folder
     original = _media(folder, folder / "original", "the original melody", "")
@@ -353,8 +367,8 @@ def _write_page(
             relative_url(plots[1], folder),
         ),
     )
+    page = folder / "index.html"
     data = ReportData(
-        hangul_font=copy_hangul_font(folder, result.melody.title or result.song),
         title=result.melody.title or result.song,
         song=result.song,
         notes=len(result.melody.notes),
@@ -362,8 +376,89 @@ def _write_page(
         presets=presets,
         plots=plot_views,
         facts=tuple(_facts(result, media, {**result.timings, **timings})),
+        command=result.command,
+        command_note=_command_note(result),
+        files=file_urls(written, page),
     )
-    return write_report(data, folder / "index.html")
+    return write_report(data, page)
+
+
+def _command_note(result: SongResult) -> str:
+    if result.started_from == COMMAND_LINE:
+        return (
+            "The command that made this run, as it was given (also in summary.json): run "
+            "it in the same folder to make the same files (same seed, same versions, same "
+            "kind of processor)."
+        )
+    if result.command is None:
+        return (
+            "This run was started from Python (nabi_music.runs.song.run_song) with a "
+            "melody that no score file holds, so no nabi command repeats it; original.ly "
+            "beside this page holds the melody."
+        )
+    return (
+        "This run was started from Python (nabi_music.runs.song.run_song), not by a "
+        "command; this nabi command runs the same experiment with the same options "
+        "(reading the score's first melody with the default reading options)."
+    )
+
+
+def song_command(
+    melody: Melody,
+    presets: Sequence[str],
+    out_root: str | os.PathLike[str],
+    *,
+    song: str | None = None,
+    epochs: int | None = None,
+    seed: int = DEFAULT_SEED,
+    window: int | None = None,
+    until_perfect: bool = False,
+    keep: str = "best",
+    vocabulary: str = "data",
+    media: MediaOptions | None = None,
+    notation: Notation | None = None,
+) -> str | None:
+    """The ``nabi song`` command (shell-quoted) that runs :func:`run_song` with these
+    options on the file the melody was read from; None when it was read from no file,
+    or its folder name would differ from ``song``. Options at their defaults are left
+    out, except the seed."""
+    source = melody.source or ""
+    if not (source.startswith("corpus:") or Path(source).is_file()):
+        return None
+    if song is not None and song != song_name(source):
+        return None
+    args = ["nabi", "song", source]
+    tutorial = [name for name in PRESETS if name not in CORPUS_PRESETS]
+    if list(presets) != tutorial:
+        args += ["--presets", ",".join(presets)]
+    if epochs is not None:
+        args += ["--epochs", str(epochs)]
+    args += ["--seed", str(seed)]
+    if window is not None:
+        args += ["--window", str(window)]
+    if until_perfect:
+        args.append("--until-perfect")
+    if keep != "best":
+        args += ["--keep", keep]
+    if vocabulary != "data":
+        args += ["--vocabulary", vocabulary]
+    if media is None:
+        args.append("--no-media")
+    else:
+        if str(media.instrument) != "piano":
+            args += ["--instrument", str(media.instrument)]
+        if "svg" in media.formats:
+            args.append("--svg")
+        if media.audio_format != DEFAULT_AUDIO_FORMAT:
+            args += ["--audio-format", media.audio_format]
+    notation = notation or Notation()
+    if notation.style != Notation().style:
+        args += ["--notation", notation.style]
+    if not notation.original_staff:
+        args.append("--no-original-staff")
+    if Path(out_root) != Path("outputs"):
+        args += ["--out", os.fspath(out_root)]
+    return shlex.join(args)
 
 
 def _facts(
@@ -396,7 +491,7 @@ def _facts(
         ),
     ]
     if media.audio_engine is not None:
-        facts.append(("audio", f"{media.audio_label}, 44.1 kHz WAV"))
+        facts.append(("audio", media.audio_fact))
     facts += [
         ("nabi_music", versions.get("nabi_music") or pkg("nabi_music")),
         ("TensorFlow", versions.get("tensorflow") or pkg("tensorflow")),

@@ -1,5 +1,6 @@
 """Melodies, predictions and compositions as Jupyter shows them (:mod:`nabi_music.display`):
-each melody engraved by LilyPond as SVG (wrong notes red, the expected code above them),
+each melody engraved by LilyPond as SVG (a prediction under its original, wrong notes red,
+the expected code above them; a composition beamed by the metre),
 an audio player (the melody synthesised from a SoundFont, as MP3 inside the page) and a
 one-line caption. Nothing is left on disk."""
 
@@ -26,14 +27,29 @@ STYLE = "margin:0 0 1em 0; max-width:100%"
 
 
 def melody_html(
-    melody: Melody, caption: str, wrong: Mapping[int, str] | None = None, primer: int = 0
+    melody: Melody,
+    caption: str,
+    wrong: Mapping[int, str] | None = None,
+    primer: int = 0,
+    *,
+    reference: Melody | None = None,
+    style: str = "vocal",
 ) -> str:
-    """One melody: its score (SVG), a player and ``caption``; when LilyPond or the
-    synthesiser fails, the caption, the codes and why."""
+    """One melody: its score (SVG; ``reference`` on a smaller staff above, the score's
+    ``style`` as :func:`~nabi_music.writers.lilypond.lilypond_source` takes them), a
+    player and ``caption``; when LilyPond or the synthesiser fails, the caption, the
+    codes and why."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         try:
-            ly = write_lilypond(melody, folder / "score.ly", wrong=wrong or {}, primer=primer)
+            ly = write_lilypond(
+                melody,
+                folder / "score.ly",
+                wrong=wrong or {},
+                primer=primer,
+                reference=reference,
+                style=style,
+            )
             made = render_file(ly, ["svg"], out_dir=folder / "svg")
             svgs = [f.read_text(encoding="utf-8") for f in sorted(made.files)]
             mp3 = synthesize(write_midi(melody, folder / "score.mid"), folder / "score.mp3")
@@ -62,7 +78,13 @@ def _prediction(prediction: Prediction) -> str:
         comparison = getattr(prediction, mode)
         caption = f"{prediction.melody.title or 'melody'}, {name}: {comparison.describe()}"
         parts.append(
-            melody_html(prediction.as_melody(mode), caption, comparison.wrong, comparison.primer)
+            melody_html(
+                prediction.as_melody(mode),
+                caption,
+                comparison.wrong,
+                comparison.primer,
+                reference=prediction.melody,
+            )
         )
     return "".join(parts)
 
@@ -75,7 +97,7 @@ def _composition(composition: Composition) -> str:
             f"{composition.preset}, melody {g.index}: {len(g.codes)} notes, {key}, "
             f"{composition.time_signature or 'no metre'}"
         )
-        parts.append(melody_html(g.melody, caption, primer=g.primer_notes))
+        parts.append(melody_html(g.melody, caption, primer=g.primer_notes, style="instrumental"))
     return "".join(parts)
 
 

@@ -136,8 +136,12 @@ def test_every_score_that_predict_and_generate_write_compiles_without_a_warning(
     after an upbeat: durations it never learnt) and composing two melodies."""
     folder, _ = small_song_run
     bundle = folder / "mlp" / "model.nabi"
-    other = tmp_path / "other.txt"
-    other.write_text("g4 c'4. b8 a4 g2 e4 f4 g4 a4 b2. c'4 c'8 d'8 e'4 c'2.\n", encoding="utf-8")
+    other = tmp_path / "other.ly"
+    other.write_text(
+        "\\fixed c' { \\time 3/4 \\partial 4 g4 | c'4. b8 a4 | g2 e4 | f4 g4 a4 | b2. | "
+        "c'4 c'8 d'8 e'4 | c'2. }\n",
+        encoding="utf-8",
+    )
     predict = run_nabi(
         "predict",
         str(bundle),
@@ -169,14 +173,19 @@ def test_every_score_that_predict_and_generate_write_compiles_without_a_warning(
         assert line.split() == melody["primer"] + melody["codes"]
         written = Melody.from_codes(melody["written_codes"])
         assert written.quarter_length == Melody.from_codes(line).quarter_length
-    files = sorted(folder.rglob("*.ly")) + sorted(tmp_path.rglob("*.ly"))
+    files = [*sorted(folder.rglob("*.ly")), *sorted((tmp_path / "predicted").rglob("*.ly"))]
+    files += sorted((tmp_path / "generated").glob("*.ly"))
     assert len(files) == 1 + 2 * 2 + 2 + 2
     out = tmp_path / "compiled"
     out.mkdir()
     assert lilypond_warnings(files, out) == []
     made = tmp_path / "predicted" / "other" / "mlp"
     recipe = json.loads(re.search(r"recipe: (.*)", (made / "full_song.ly").read_text("utf-8"))[1])
-    predicted = Melody.from_codes(recipe["codes"], time_signature=recipe["time_signature"])
+    predicted = Melody.from_codes(
+        recipe["codes"],
+        time_signature=recipe["time_signature"],
+        pickup=Fraction(recipe["pickup"]),  # the song's upbeat, kept by the prediction
+    )
     wrong = [index for index, _ in recipe["options"]["wrong"]]
     assert wrong and red_notes(made / "full_song.musicxml", predicted) == wrong
 

@@ -11,7 +11,7 @@ from typing import Any
 from nabi_music.cli.common import fit_bar
 from nabi_music.cli.terminal import shown_path
 from nabi_music.evaluation.crossval import CorpusOptions
-from nabi_music.evaluation.ngram import SMOOTHINGS
+from nabi_music.models.ngram import SMOOTHINGS
 from nabi_music.models.presets import CORPUS_PRESETS
 from nabi_music.runs.corpus import (
     check_bundle_path,

@@ -32,9 +32,9 @@ import numpy as np
 from nabi_music.data.corpus import Split, folds, pitch_only, take
 from nabi_music.data.encoding import Vocabulary, pitch_classes
 from nabi_music.data.transpose import normalize_key, transpositions
-from nabi_music.evaluation.ngram import NgramModel
 from nabi_music.evaluation.scores import Scores, network_log_probs, score_predictions
 from nabi_music.models.bundle import Bundle, training_meta
+from nabi_music.models.ngram import NgramModel
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
 from nabi_music.training.fit import FitProgress, FitReport, Schedule, fit_corpus

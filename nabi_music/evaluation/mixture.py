@@ -25,10 +25,10 @@ import numpy as np
 from nabi_music.data.corpus import Split, folds, take
 from nabi_music.data.encoding import Vocabulary, pitch_classes
 from nabi_music.evaluation.crossval import CorpusOptions, pool, run_split
-from nabi_music.evaluation.ngram import IntervalNgramModel, NgramModel
 from nabi_music.evaluation.scores import Scores, network_log_probs, score_predictions
 from nabi_music.fileio import atomic_write
 from nabi_music.models.bundle import Bundle
+from nabi_music.models.ngram import IntervalNgramModel, NgramModel
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
 

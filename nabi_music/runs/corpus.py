@@ -23,10 +23,10 @@ from nabi_music.evaluation.crossval import (
     score_network,
     score_ngram,
 )
-from nabi_music.evaluation.ngram import NgramModel
 from nabi_music.evaluation.scores import Scores
 from nabi_music.fileio import atomic_write
 from nabi_music.models.bundle import Bundle, load_bundle, save_bundle, song_records
+from nabi_music.models.ngram import NgramModel
 from nabi_music.models.presets import CORPUS_PRESETS, ModelConfig, preset
 from nabi_music.music.notes import Melody
 from nabi_music.music.ranges import parse_transposition_range

@@ -10,10 +10,14 @@ from typing import Any
 
 from nabi_music.cli.common import fit_bar
 from nabi_music.cli.terminal import shown_path
+from nabi_music.errors import InputError
 from nabi_music.evaluation.crossval import CorpusOptions
-from nabi_music.evaluation.ngram import SMOOTHINGS
+from nabi_music.evaluation.members import MIX as MIXTURE_NAME
+from nabi_music.models.ngram import SMOOTHINGS
 from nabi_music.models.presets import CORPUS_PRESETS
 from nabi_music.runs.corpus import (
+    DEFAULT_PARTS,
+    MIXTURE,
     check_bundle_path,
     check_train_request,
     corpus_options,
@@ -23,13 +27,15 @@ from nabi_music.runs.corpus import (
     load_corpus,
     split_fractions,
     train_folds,
+    train_mixture,
     train_split,
     write_json,
 )
 from nabi_music.training.fit import STRATEGIES
 
-CORPUS_PRESET_NAMES = tuple(CORPUS_PRESETS)
-"""The corpus presets, from the registry (:data:`nabi_music.models.presets.CORPUS_PRESETS`)."""
+CORPUS_PRESET_NAMES = (*CORPUS_PRESETS, MIXTURE)
+"""The corpus presets, from the registry (:data:`nabi_music.models.presets.CORPUS_PRESETS`),
+and the mixture of networks and n-grams (``--parts``)."""
 STRATEGY_NAMES = STRATEGIES
 
 
@@ -48,6 +54,11 @@ def add_corpus_options(p: argparse.ArgumentParser) -> None:
         type=int,
         help="networks trained side by side, their predictions averaged (default: the "
         "preset's, 3; 1 trains one network, three times faster)",
+    )
+    p.add_argument(
+        "--parts",
+        help=f"--preset {MIXTURE}: the parts mixed, comma-separated (default {DEFAULT_PARTS}; "
+        "the members of `nabi crossval`)",
     )
     p.add_argument("--folds", type=int, help="K-fold cross-validation by song instead of one split")
     p.add_argument(
@@ -150,6 +161,10 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
     )
     if args.folds is None:
         check_bundle_path(out)
+    if args.preset == MIXTURE:
+        return _train_mixture(args, out, options, read_options, validation, test)
+    if args.parts:
+        raise InputError(f"--parts names the parts of --preset {MIXTURE}")
     corpus = load_corpus(
         args.corpus,
         args.preset,
@@ -232,6 +247,64 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
         print(line)
     print(f"wrote {shown_path(out)}")
     _write_json(args.json, result.to_dict())
+    return 0
+
+
+def _train_mixture(
+    args: argparse.Namespace,
+    out: Any,
+    options: CorpusOptions,
+    read_options: dict[str, Any],
+    validation: float,
+    test: float,
+) -> int:
+    if args.members is not None:
+        raise InputError(f"--members sets an ensemble's size; a {MIXTURE}'s parts are --parts")
+    if args.window is not None or args.strategy != "default":
+        raise InputError(f"--window and --strategy are for the corpus presets, not a {MIXTURE}")
+    bars: list[Any] = []
+
+    def progress_for(label: str) -> Any:
+        bars.append(fit_bar(label.rsplit(" ", 1)[-1], args.quiet))
+        return bars[-1]
+
+    try:
+        trained = train_mixture(
+            args.corpus,
+            args.parts or DEFAULT_PARTS,
+            out,
+            options=options,
+            read_options=read_options,
+            seed=args.seed,
+            validation=validation,
+            test=test,
+            epochs=args.epochs,
+            progress_for=progress_for,
+        )
+    finally:
+        for bar in bars:
+            bar.close()
+    split = trained.split
+    print(
+        f"split by song (seed {args.seed}): {len(split.train)} train, "
+        f"{len(split.validation)} validation, {len(split.test)} test"
+        + (" (key normalised)" if options.normalize_key else "")
+        + (" (pitch only)" if options.pitch_only else "")
+    )
+    config = trained.bundle.config
+    chosen = ", ".join(
+        f"{p.name}{f' (order {p.order})' if p.order else ''} {p.weight:.2f}" for p in config.parts
+    )
+    print(f"mixture chosen on the validation songs: {chosen}")
+    for name, info in trained.info.items():
+        if "epochs" in info:
+            print(f"trained {name}: {info['epochs']} epochs in {info['seconds']:.1f} s")
+    print(f"held-out test songs: {trained.scores[MIXTURE_NAME].songs} songs")
+    rows = [(name, s) for name, s in trained.scores.items()]
+    for line in _table([*rows, (_ngram_name(options), trained.ngram)]):
+        print(line)
+    print(f"wrote {shown_path(out)}")
+    _write_json(args.json, trained.to_dict())
     return 0
 
 

@@ -20,6 +20,7 @@ from typing import NoReturn
 
 from nabi_music.cli.common import show_warning
 from nabi_music.cli.corpus import add_evaluate_command
+from nabi_music.cli.crossval import add_crossval_command
 from nabi_music.cli.generate import add_generate_command
 from nabi_music.cli.options import check_options
 from nabi_music.cli.scores import add_inspect_command, add_render_command
@@ -58,6 +59,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_inspect_command(sub)
     add_train_command(sub)
     add_evaluate_command(sub)
+    add_crossval_command(sub)
     add_predict_command(sub)
     add_song_command(sub)
     add_render_command(sub)

@@ -14,7 +14,6 @@ import math
 from dataclasses import dataclass
 
 from nabi_music.errors import InputError, shorten
-from nabi_music.evaluation.ngram import MAX_ORDER
 from nabi_music.fileio import check_out_dir, check_out_file
 from nabi_music.models.bundle import (
     MAX_EPOCHS,
@@ -23,6 +22,7 @@ from nabi_music.models.bundle import (
     MAX_VOCABULARY,
     MAX_WINDOW,
 )
+from nabi_music.models.ngram import MAX_ORDER
 from nabi_music.readers import limits
 
 MAX_COUNT = 1000

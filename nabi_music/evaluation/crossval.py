@@ -32,9 +32,9 @@ import numpy as np
 from nabi_music.data.corpus import Split, folds, pitch_only, take
 from nabi_music.data.encoding import Vocabulary, pitch_classes
 from nabi_music.data.transpose import normalize_key, transpositions
-from nabi_music.evaluation.ngram import NgramModel
 from nabi_music.evaluation.scores import Scores, network_log_probs, score_predictions
 from nabi_music.models.bundle import Bundle, training_meta
+from nabi_music.models.ngram import NgramModel
 from nabi_music.models.presets import ModelConfig
 from nabi_music.music.notes import Melody
 from nabi_music.training.fit import FitProgress, FitReport, Schedule, fit_corpus
@@ -142,7 +142,7 @@ def score_ngram(
     return score_predictions(log_probs, targets, pitch_classes(vocabulary))
 
 
-def run_split(
+def fit_split(
     melodies: Sequence[Melody],
     split: Split,
     config: ModelConfig,
@@ -155,14 +155,14 @@ def run_split(
     progress: FitProgress | None = None,
     meta: dict[str, Any] | None = None,
     schedule: Schedule | None = None,
-) -> SplitResult:
-    """Train on ``split.train`` (prepared ``melodies``), settle and stop on
-    ``split.validation`` (``schedule``: the preset's by default), and score
-    ``split.test`` with the network and with the n-gram model."""
+) -> tuple[Bundle, FitReport]:
+    """Train on ``split.train`` (prepared ``melodies``, transposed when ``options`` say
+    so), settling and stopping on ``split.validation`` (``schedule``: the preset's by
+    default): the bundle and the report of its training."""
     vocabulary = vocabulary or corpus_vocabulary(melodies, options)
     train = take(melodies, split.train)
     fit_songs = transpositions(train, *options.transpose) if options.transpose else train
-    bundle, report = fit_corpus(
+    return fit_corpus(
         fit_songs,
         take(melodies, split.validation),
         config,
@@ -179,10 +179,42 @@ def run_split(
             "split": split.to_dict(),
         },
     )
+
+
+def run_split(
+    melodies: Sequence[Melody],
+    split: Split,
+    config: ModelConfig,
+    options: CorpusOptions,
+    *,
+    vocabulary: Vocabulary | None = None,
+    seed: int = 1,
+    epochs: int | None = None,
+    strategy: str | Any = "default",
+    progress: FitProgress | None = None,
+    meta: dict[str, Any] | None = None,
+    schedule: Schedule | None = None,
+) -> SplitResult:
+    """Train on ``split.train`` (:func:`fit_split`) and score ``split.test`` with the
+    network and with the n-gram model counted on the same training songs."""
+    vocabulary = vocabulary or corpus_vocabulary(melodies, options)
+    bundle, report = fit_split(
+        melodies,
+        split,
+        config,
+        options,
+        vocabulary=vocabulary,
+        seed=seed,
+        epochs=epochs,
+        strategy=strategy,
+        progress=progress,
+        meta=meta,
+        schedule=schedule,
+    )
     test = take(melodies, split.test)
     model_scores = score_network(bundle, test)
     start = 0 if config.start_padded else config.window
-    ngram_scores = score_ngram(train, test, vocabulary, options, start)
+    ngram_scores = score_ngram(take(melodies, split.train), test, vocabulary, options, start)
     return SplitResult(split, model_scores, ngram_scores, report, bundle)
 
 

@@ -42,6 +42,8 @@ from nabi_music.errors import InputError, NabiError, shorten
 from nabi_music.fileio import atomic_write
 from nabi_music.models.history import History
 from nabi_music.models.keras_file import read_weights
+from nabi_music.models.mixture import MAX_PARTS, PART_KINDS, PART_NAME, MixtureBundle, MixtureConfig
+from nabi_music.models.ngram import MAX_ORDER
 from nabi_music.models.presets import ModelConfig
 from nabi_music.models.runner import Runner
 from nabi_music.music.notes import Melody, parse_code
@@ -49,6 +51,10 @@ from nabi_music.version import __version__
 
 BUNDLE_FORMAT = 1
 MEMBERS = ("model.keras", "vocabulary.json", "config.json")
+MIXTURE_FILE = "mixture.json"
+"""A mixture's bundle holds this instead of ``config.json`` and ``model.keras``."""
+NETWORKS_FOLDER = "networks/"
+"""Where a mixture's bundle holds its networks, each a bundle of its own."""
 
 # --- what a bundle may hold (and what training may ask: ``nabi`` checks its options
 # against the same limits) -----------------------------------------------------------
@@ -207,9 +213,11 @@ def library_versions() -> dict[str, str]:
     }
 
 
-def save_bundle(bundle: Bundle, path: str | Path) -> Path:
+def save_bundle(bundle: Bundle | MixtureBundle, path: str | Path) -> Path:
     """Write ``bundle`` to ``path`` (atomically)."""
     path = Path(path)
+    if isinstance(bundle, MixtureBundle):
+        return _save_mixture(bundle, path)
     meta = {
         "format": BUNDLE_FORMAT,
         "model": bundle.config.to_dict(),
@@ -230,19 +238,27 @@ def save_bundle(bundle: Bundle, path: str | Path) -> Path:
     return path
 
 
-def load_bundle(path: str | Path) -> Bundle:
+def load_bundle(path: str | Path) -> Bundle | MixtureBundle:
     """Read a bundle written by :func:`save_bundle`, every part checked first (see the
-    module's docstring); a missing, broken or forged file is an :class:`InputError`."""
+    module's docstring); a missing, broken or forged file is an :class:`InputError`.
+    A mixture's bundle is a :class:`~nabi_music.models.mixture.MixtureBundle`."""
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such bundle file")
-    where = str(path)
+    return _load(path, str(path), path)
+
+
+def _load(source: Path | io.BytesIO, where: str, origin: Path, nested: bool = False) -> Any:
+    """The bundle in ``source`` (a file, or the bytes of a mixture's network), named
+    ``where`` in messages; a mixture's networks are never mixtures (``nested``)."""
     try:
-        with zipfile.ZipFile(path) as zf:
+        with zipfile.ZipFile(source) as zf:
             names = set(zf.namelist())
+            if MIXTURE_FILE in names and not nested:
+                return _load_mixture(zf, where, origin)
             missing = [m for m in MEMBERS if m not in names]
             if missing:
-                raise InputError(f"{path}: not a nabi_music bundle (missing {', '.join(missing)})")
+                raise InputError(f"{where}: not a nabi_music bundle (missing {', '.join(missing)})")
             config_text = _member(zf, "config.json", MAX_CONFIG_BYTES, where)
             vocabulary_text = _member(zf, "vocabulary.json", MAX_VOCABULARY_BYTES, where)
             meta = _json(config_text, f"{where}: config.json")
@@ -250,7 +266,7 @@ def load_bundle(path: str | Path) -> Bundle:
             parts = _config(meta, vocabulary, where)
             model_bytes = _member(zf, "model.keras", MAX_KERAS_BYTES, where)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as err:
-        raise InputError(f"{path}: not a readable nabi_music bundle ({err})") from err
+        raise InputError(f"{where}: not a readable nabi_music bundle ({err})") from err
     keras_config = _check_keras(model_bytes, where)
     top = keras_config.get("config", {}).get("layers", [])
     weights = None
@@ -260,12 +276,116 @@ def load_bundle(path: str | Path) -> Bundle:
         weights = read_weights(model_bytes, layers, MAX_PARAMETERS, place)
     if weights is None:  # not as Keras 3 writes them: Keras reads them
         backend.quiet_tensorflow()
-        model: Any = _load_keras(model_bytes, path)
+        model: Any = _load_keras(model_bytes, origin)
     else:
-        model = KerasOnDemand(model_bytes, path)
+        model = KerasOnDemand(model_bytes, origin)
     bundle = Bundle(model=model, vocabulary=vocabulary, weights=weights, **parts)
     _check_fit(bundle, _input_shape(keras_config), where)
     return bundle
+
+
+# --- mixtures ----------------------------------------------------------------------
+
+
+def _save_mixture(bundle: MixtureBundle, path: Path) -> Path:
+    """A mixture's bundle: ``mixture.json`` (its config, seed and meta, whose ``songs``
+    are what its n-grams count), ``vocabulary.json``, and each network part as a bundle
+    of its own, ``networks/NAME.nabi``."""
+    data = {
+        "format": BUNDLE_FORMAT,
+        "kind": "mixture",
+        "mixture": bundle.config.to_dict(),
+        "seed": bundle.seed,
+        "trained_on": list(bundle.trained_on),
+        "versions": bundle.versions or {"nabi_music": __version__},
+        "meta": bundle.meta,
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        files = {}
+        for name, network in bundle.networks.items():
+            files[name] = save_bundle(network, Path(tmp) / f"{name}.nabi")
+        with atomic_write(path) as tmp_path, zipfile.ZipFile(tmp_path, "w") as zf:
+            zf.writestr(MIXTURE_FILE, json.dumps(data, ensure_ascii=False, indent=1))
+            zf.writestr("vocabulary.json", bundle.vocabulary.to_json())
+            for name, file in files.items():
+                zf.write(file, f"{NETWORKS_FOLDER}{name}.nabi")
+    return path
+
+
+def _load_mixture(zf: zipfile.ZipFile, where: str, origin: Path) -> MixtureBundle:
+    """A mixture's bundle, each field checked, and each network as any bundle is."""
+    if "vocabulary.json" not in zf.namelist():
+        raise InputError(f"{where}: not a nabi_music bundle (missing vocabulary.json)")
+    place = f"{where}: {MIXTURE_FILE}"
+    data = _json(_member(zf, MIXTURE_FILE, MAX_CONFIG_BYTES, where), place)
+    vocabulary_text = _member(zf, "vocabulary.json", MAX_VOCABULARY_BYTES, where)
+    vocabulary = _vocabulary(_json(vocabulary_text, f"{where}: vocabulary.json"), where)
+    f = _Fields(data, place)
+    if f.data.get("format") != BUNDLE_FORMAT or f.data.get("kind") != "mixture":
+        got = [f.data.get("format"), f.data.get("kind")]
+        f.fail("format, kind", f"{BUNDLE_FORMAT}, mixture", got)
+    config = _mixture_config(f.sub("mixture", required=True), place)
+    versions = f.sub("versions")
+    if versions is not None:
+        if len(versions.data) > 20:
+            versions.fail("versions", "at most 20 libraries", len(versions.data))
+        for key in versions.data:
+            versions.text(key, 100)
+    meta = _meta(f.data.get("meta"), vocabulary, place)
+    if any(p.kind != "network" for p in config.parts) and not meta.get("songs"):
+        f.fail("meta.songs", "the training songs its n-grams count", None)
+    networks = {}
+    budget = MAX_KERAS_BYTES
+    for part in config.parts:
+        if part.kind != "network":
+            continue
+        name = f"{NETWORKS_FOLDER}{part.name}.nabi"
+        if name not in zf.namelist():
+            raise InputError(f"{where}: not a nabi_music bundle (missing {name})")
+        data_bytes = _member(zf, name, budget, where)
+        budget -= len(data_bytes)
+        network = _load(io.BytesIO(data_bytes), f"{where}: {name}", origin, nested=True)
+        network_config = network.config
+        if network.vocabulary != vocabulary:
+            raise InputError(f"{where}: {name}: its vocabulary is not the mixture's")
+        if not network_config.start_padded or network_config.window > config.window:
+            raise InputError(
+                f"{where}: {name}: expected a corpus model reading at most {config.window} "
+                f"notes from the song's start, got {network_config.preset}"
+            )
+        networks[part.name] = network
+    return MixtureBundle(
+        vocabulary=vocabulary,
+        config=config,
+        networks=networks,
+        seed=f.integer("seed", 0, 2**63),
+        meta=meta,
+        trained_on=tuple(f.texts("trained_on")),
+        versions={str(k): v for k, v in (versions.data if versions else {}).items()},
+    )
+
+
+def _mixture_config(f: _Fields | None, place: str) -> MixtureConfig:
+    """The mixture's parts (each name, kind, order and weight) and window, each checked."""
+    assert f is not None
+    parts = f.items("parts", MAX_PARTS)
+    for k, part in enumerate(parts):
+        p = _Fields(part, place, f"mixture.parts[{k}]")
+        name = p.text("name", 40, required=True)
+        if not PART_NAME.fullmatch(name):
+            p.fail(f"{p.name}.name", "lower-case letters, digits, - _ . +", name)
+        if p.data.get("kind") not in PART_KINDS:
+            p.fail(f"{p.name}.kind", f"one of {', '.join(PART_KINDS)}", p.data.get("kind"))
+        p.integer("order", 0, MAX_ORDER)
+        p.number("weight", 0.0, 1.0)
+    f.integer("window", 1, MAX_WINDOW)
+    if f.data.get("spread_order") is not None:
+        f.integer("spread_order", 1, MAX_ORDER)
+    f.text("smoothing", 40)
+    try:
+        return MixtureConfig.from_dict(f.data)
+    except (InputError, KeyError, TypeError, ValueError) as err:
+        raise InputError(f"{place}: mixture: {shorten(err, 120)}") from None
 
 
 # --- the checks --------------------------------------------------------------------

@@ -1,11 +1,12 @@
-"""The corpus workflows behind ``nabi train --corpus`` and ``nabi evaluate``: read and
-prepare the songs, split or fold them by song, train and score, and write the bundle
-and the figures. Nothing here prints; the command shows what these return."""
+"""The corpus workflows behind ``nabi train --corpus``, ``nabi evaluate`` and
+``nabi crossval``: read and prepare the songs, split or fold them by song, train and
+score, and write the bundle and the figures. Nothing here prints; the command shows
+what these return."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,8 @@ from typing import Any
 from nabi_music import backend
 from nabi_music.data.corpus import Split, read_corpus, split_songs, take
 from nabi_music.errors import InputError, shorten
+from nabi_music.evaluation.benchmark import Benchmark, FoldResult, cross_validate_members
+from nabi_music.evaluation.cache import PredictionCache
 from nabi_music.evaluation.crossval import (
     CorpusOptions,
     CrossValidation,
@@ -23,10 +26,18 @@ from nabi_music.evaluation.crossval import (
     score_network,
     score_ngram,
 )
-from nabi_music.evaluation.ngram import NgramModel
+from nabi_music.evaluation.members import MIX, Member, make_task, parse_members, predict_split
 from nabi_music.evaluation.scores import Scores
 from nabi_music.fileio import atomic_write
-from nabi_music.models.bundle import Bundle, load_bundle, save_bundle, song_records
+from nabi_music.models.bundle import (
+    Bundle,
+    load_bundle,
+    save_bundle,
+    song_records,
+    training_meta,
+)
+from nabi_music.models.mixture import MixtureBundle
+from nabi_music.models.ngram import NgramModel
 from nabi_music.models.presets import CORPUS_PRESETS, ModelConfig, preset
 from nabi_music.music.notes import Melody
 from nabi_music.music.ranges import parse_transposition_range
@@ -123,15 +134,25 @@ def load_corpus(
     return Corpus(melodies, config, options, made, meta)
 
 
+MIXTURE = "mixture"
+"""``nabi train --corpus --preset mixture``: networks and n-grams mixed (``--parts``)."""
+DEFAULT_PARTS = "lstm,gru,ngram,interval-ngram"
+
+
 def check_train_request(
     preset_name: str, scores: Sequence[str], output: str | None, folds: int | None
 ) -> Path:
     """Refuse a corpus training that cannot run, before anything is read; the bundle path."""
     if scores:
         raise InputError("give the songs either as SCORE arguments or after --corpus, not both")
-    if preset_name not in CORPUS_PRESETS:
+    if preset_name not in CORPUS_PRESETS and preset_name != MIXTURE:
         raise InputError(
-            f"--corpus trains the corpus presets ({', '.join(CORPUS_PRESETS)}), not {preset_name}"
+            f"--corpus trains the corpus presets ({', '.join(CORPUS_PRESETS)}) or a "
+            f"{MIXTURE}, not {preset_name}"
+        )
+    if preset_name == MIXTURE and folds is not None:
+        raise InputError(
+            "a mixture is cross-validated by `nabi crossval --members ...,mix`, not --folds"
         )
     return Path(output or f"{preset_name}.nabi")
 
@@ -355,3 +376,144 @@ def _older_test_songs(
             f"holds {len(everything)} songs"
         )
     return take(everything, split["test"]), f"the held-out test songs of {_paths(paths)}"
+
+
+# --- nabi crossval -----------------------------------------------------------------
+
+DEFAULT_CACHE = "outputs/crossval-cache"
+
+
+def check_crossval_request(members: str, epochs: int | None) -> tuple[Member, ...]:
+    """The members asked for, refused before anything is read when unknown."""
+    return parse_members(members, epochs)
+
+
+def run_crossval(
+    corpus: Sequence[str],
+    members: Sequence[Member],
+    *,
+    folds: int = 10,
+    seed: int = 1,
+    key_normalise: bool = False,
+    read_options: dict[str, Any] | None = None,
+    cache: str | None = DEFAULT_CACHE,
+    json_path: str | None = None,
+    table_path: str | None = None,
+    progress_for: Any = None,
+    on_fold: Callable[[str, int, dict[str, FoldResult]], None] | None = None,
+) -> Benchmark:
+    """``nabi crossval``: read the corpus, cross-validate ``members`` by song on both
+    tasks (:func:`nabi_music.evaluation.benchmark.cross_validate_members`), and write the
+    figures as JSON (``json_path``) and as tables (``table_path``)."""
+    read_options = dict(read_options or {})
+    if any(m.kind == "network" for m in members):
+        backend.quiet_tensorflow()
+        _quiet_retracing()
+    melodies = read_corpus(corpus, **read_options)
+    bench = cross_validate_members(
+        melodies,
+        members,
+        folds=folds,
+        seed=seed,
+        key_normalised=key_normalise,
+        cache=PredictionCache(Path(cache) if cache else None),
+        progress_for=progress_for,
+        on_fold=on_fold,
+        meta={"command": "nabi crossval", "corpus": list(corpus), "read_options": read_options},
+    )
+    write_json(json_path, bench.to_dict())
+    if table_path:
+        with atomic_write(Path(table_path)) as tmp:
+            Path(tmp).write_text(bench.tables() + "\n", encoding="utf-8")
+    return bench
+
+
+# --- nabi train --corpus --preset mixture --------------------------------------------
+
+
+@dataclass(frozen=True)
+class MixtureTraining:
+    """A mixture trained on one split: the bundle, each part's and the mixture's figures
+    on the held-out test songs, the baseline n-gram's, and what each part took."""
+
+    bundle: MixtureBundle
+    split: Split
+    scores: dict[str, Scores]
+    """Each part's figures and the mixture's, the mixture scored by the bundle itself
+    (as ``nabi evaluate`` scores it)."""
+    ngram: Scores
+    info: dict[str, dict[str, Any]]
+    mixed: Scores
+    """The mixture's figures from its parts' predictions, as ``nabi crossval`` mixes them."""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "split": self.split.to_dict(),
+            "mixture": self.bundle.config.to_dict(),
+            "model": self.scores[MIX].to_dict(),
+            "parts": {name: s.to_dict() for name, s in self.scores.items() if name != MIX},
+            "ngram": self.ngram.to_dict(),
+            "info": self.info,
+        }
+
+
+def train_mixture(
+    paths: Sequence[str],
+    parts: str,
+    out: Path,
+    *,
+    options: CorpusOptions,
+    read_options: dict[str, Any],
+    seed: int = 1,
+    validation: float = 0.1,
+    test: float = 0.1,
+    epochs: int | None = None,
+    progress_for: Any = None,
+) -> MixtureTraining:
+    """Train a mixture's networks and count its n-grams on a split's training songs,
+    choose its n-gram orders and weights on the validation songs, save it as one bundle
+    (holding its held-out test songs) and score the test songs with it."""
+    members = parse_members(f"{parts},{MIX}", epochs)
+    if any(m.kind == "network" for m in members):
+        backend.quiet_tensorflow()
+        _quiet_retracing()
+    melodies = [m for m in read_corpus(paths, **read_options) if any(n.pitch for n in m.notes)]
+    task = make_task(
+        "pitch" if options.pitch_only else "code",
+        melodies,
+        options.normalize_key,
+        options.transpose,
+    )
+    task = replace(task, options=options)
+    split = split_songs(len(task.songs), seed, validation, test)
+    predicted = predict_split(
+        task, split, members, seed=seed, keep_networks=True, progress_for=progress_for
+    )
+    assert predicted.mixture is not None
+    train_songs, test_songs = take(task.songs, split.train), take(task.songs, split.test)
+    bundle = MixtureBundle(
+        vocabulary=task.vocabulary,
+        config=predicted.mixture,
+        networks={
+            p.name: predicted.networks[p.name]
+            for p in predicted.mixture.parts
+            if p.kind == "network"
+        },
+        seed=seed,
+        meta={
+            **training_meta(train_songs),
+            "corpus": list(paths),
+            "read_options": read_options,
+            "corpus_options": options.to_dict(),
+            "split": split.to_dict(),
+            "test_songs": song_records(test_songs),
+        },
+        trained_on=tuple(dict.fromkeys(m.source for m in train_songs if m.source)),
+    )
+    save_bundle(bundle, out)
+    test_y = task.encode(split.test)
+    scores = {m.name: task.score(predicted.test[m.name], test_y) for m in members}
+    mixed = scores[MIX]
+    scores[MIX] = score_network(bundle, test_songs)  # as `nabi evaluate` scores it
+    ngram = score_ngram(train_songs, test_songs, task.vocabulary, options)
+    return MixtureTraining(bundle, split, scores, ngram, predicted.info, mixed)

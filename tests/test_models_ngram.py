@@ -1,11 +1,11 @@
-"""The n-gram baseline: NLTK's Witten-Bell counts, renormalised over the codes,
-with a floor for unseen codes."""
+"""The n-gram models: NLTK's Witten-Bell counts, renormalised over the codes, with a
+floor for unseen codes; the interval model, with rests and durations."""
 
 import numpy as np
 import pytest
 
 from nabi_music.errors import InputError
-from nabi_music.evaluation.ngram import IntervalNgramModel, NgramModel
+from nabi_music.models.ngram import IntervalNgramModel, NgramModel, spread
 
 
 def test_witten_bell_by_hand():
@@ -61,5 +61,43 @@ def test_the_interval_model_hears_a_tune_in_any_key():
     transposed = pitch_model.log_probs(fifth_up)[rows, np.array(fifth_up)[rows]]
     assert (transposed < there[rows, np.array(fifth_up)[rows]]).all()
     assert model.log_probs(fifth_up, start=4).shape == (len(tune) - 4, len(pitch_of))
-    with pytest.raises(InputError, match="pitched codes only"):
-        IntervalNgramModel(2, [60, -1, 62])
+    np.testing.assert_allclose(np.exp(here[5]), model.distribution(codes[:5]))
+    with pytest.raises(InputError, match="a pitch"):
+        IntervalNgramModel(2, [-1])
+
+
+def test_witten_bell_at_once_is_nltk_to_the_last_bit():
+    """The scores of every code after a context, computed at once on NLTK's counts, are
+    NLTK's own ``score``, code by code, bit for bit, whatever the order and context."""
+    rng = np.random.default_rng(0)
+    songs = [list(rng.integers(0, 12, rng.integers(5, 40))) for _ in range(40)]
+    for order in (1, 2, 3, 5, 8):
+        model = NgramModel(order, 14).fit(songs)
+        for song in [list(rng.integers(0, 14, 12)) for _ in range(3)]:  # 12, 13: never seen
+            for t in range(len(song)):
+                k = order - 1
+                recent = [str(c) for c in song[:t][max(t - k, 0) :]] if k else []
+                key = ("<s>",) * (k - len(recent)) + tuple(recent)
+                nltk = [model._lm.score(str(c), key) for c in range(14)]
+                assert model._witten_bell(key).tolist() == nltk
+
+
+def test_the_interval_model_steps_over_rests_and_shares_a_pitch_among_its_codes():
+    """Codes 0..3: c4 c8 r4 e4 (MIDI 60, 60, rest, 64). A rest is a symbol of its own and
+    keeps the last pitch; c4 and c8 share the pitch's mass, equally or as another model
+    shares it (spread)."""
+    pitch_of = [60, 60, -1, 64]
+    songs = [[0, 3, 2, 1, 3], [1, 3, 2, 0, 3]]
+    model = IntervalNgramModel(2, pitch_of).fit(songs)
+    lp = model.log_probs([0, 3, 2, 1])
+    p = np.exp(lp)
+    np.testing.assert_allclose(p.sum(axis=1), 1.0)
+    assert p[1, 0] == pytest.approx(p[1, 1])  # one pitch, two codes: equal shares
+    assert p[2, 2] > 0.5  # after c e: the rest, as learnt
+    assert p[3, 0] + p[3, 1] > 0.5  # after the rest: down a third from e, as learnt
+    by = np.log(np.tile([[0.6, 0.2, 0.1, 0.1]], (4, 1)))
+    shared = np.exp(spread(lp, by, pitch_of))
+    np.testing.assert_allclose(shared.sum(axis=1), 1.0)
+    np.testing.assert_allclose(shared[:, 0] + shared[:, 1], p[:, 0] + p[:, 1])
+    np.testing.assert_allclose(shared[:, 0], 3 * shared[:, 1])  # as 0.6 to 0.2
+    np.testing.assert_allclose(shared[:, 2:], p[:, 2:])  # alone in their pitch: kept

@@ -127,6 +127,15 @@ FORGED = {
         "meta.songs[0].codes",
     ),
     "tempo as text": ({"config": lambda c: c["meta"].__setitem__("tempo", "fast")}, "tempo"),
+    "an upbeat that is no length": (
+        {"config": lambda c: c["meta"]["songs"][0].__setitem__("pickup", "1/0")},
+        "meta.songs[0].pickup",
+    ),
+    "a metre network's config that is not one": (
+        {"config": lambda c: c.update(kind="metre")},
+        "got 'architecture'",
+    ),
+    "an unknown kind of model": ({"config": lambda c: c.update(kind="oracle")}, "kind"),
     "read options smuggled": (
         {"config": lambda c: c["meta"].__setitem__("read_options", {"path": "/etc"})},
         "read_options",

@@ -59,6 +59,7 @@ def test_the_bundle_records_its_training_melodies(bundle):
             "source": NABIYA_MELODY.source or None,
             "key": "C major",
             "time_signature": "2/4",
+            "pickup": None,
             "codes": " ".join(NABIYA),
         }
     ]

@@ -36,8 +36,10 @@ def add_crossval_command(sub: Any) -> None:
         "--members",
         dest="member_names",  # not the ensemble size `nabi train --members` checks
         default=DEFAULT_MEMBERS,
-        help=f"comma-separated (default {DEFAULT_MEMBERS}): networks "
-        f"({', '.join(NETWORKS)}, or a corpus preset's name), ngram (order chosen on "
+        help=f"comma-separated (default {DEFAULT_MEMBERS}): metre (the metre-aware "
+        "network: steps, lengths and each note's place in the bar; degrees from the tonic "
+        f"with --key-normalise), networks ({', '.join(NETWORKS)}, or a corpus preset's "
+        "name), ngram (order chosen on "
         "validation songs) or ngram-N, interval-ngram or interval-ngram-N, and mix (the "
         "mixture of the other members)",
     )

@@ -32,12 +32,15 @@ import numpy as np
 from nabi_music.data.corpus import Split, folds, pitch_only, take
 from nabi_music.data.encoding import Vocabulary, pitch_classes
 from nabi_music.data.transpose import normalize_key, transpositions
+from nabi_music.errors import InputError
 from nabi_music.evaluation.scores import Scores, network_log_probs, score_predictions
 from nabi_music.models.bundle import Bundle, training_meta
+from nabi_music.models.metre_runner import for_song
 from nabi_music.models.ngram import NgramModel
-from nabi_music.models.presets import ModelConfig
+from nabi_music.models.presets import MetreConfig, ModelConfig
 from nabi_music.music.notes import Melody
 from nabi_music.training.fit import FitProgress, FitReport, Schedule, fit_corpus
+from nabi_music.training.metre_fit import fit_metre_bundle
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,7 @@ def score_network(bundle: Bundle, songs: Sequence[Melody]) -> Scores:
     log_probs, targets = [], []
     for k, song in enumerate(songs):
         seq = bundle.vocabulary.encode(song.codes, where=song.source or f"song {k + 1}")
-        lp, start = network_log_probs(runner, table, seq)
+        lp, start = network_log_probs(for_song(runner, song), table, seq)
         log_probs.append(lp)
         targets.append(seq[start:])
     return score_predictions(log_probs, targets, pitch_classes(bundle.vocabulary))
@@ -145,7 +148,7 @@ def score_ngram(
 def fit_split(
     melodies: Sequence[Melody],
     split: Split,
-    config: ModelConfig,
+    config: ModelConfig | MetreConfig,
     options: CorpusOptions,
     *,
     vocabulary: Vocabulary | None = None,
@@ -162,6 +165,29 @@ def fit_split(
     vocabulary = vocabulary or corpus_vocabulary(melodies, options)
     train = take(melodies, split.train)
     fit_songs = transpositions(train, *options.transpose) if options.transpose else train
+    meta = {
+        **training_meta(train),
+        **(meta or {}),
+        "corpus_options": options.to_dict(),
+        "split": split.to_dict(),
+    }
+    if isinstance(config, MetreConfig):
+        if options.pitch_only:
+            raise InputError(
+                f"{config.preset} reads each note's length and place in the bar: "
+                "train it without --pitch-only"
+            )
+        return fit_metre_bundle(
+            fit_songs,
+            take(melodies, split.validation),
+            config.with_options(key=options.normalize_key),
+            vocabulary=vocabulary,
+            seed=seed,
+            epochs=epochs,
+            progress=progress,
+            schedule=schedule,
+            meta=meta,
+        )
     return fit_corpus(
         fit_songs,
         take(melodies, split.validation),
@@ -172,12 +198,7 @@ def fit_split(
         strategy=strategy,
         progress=progress,
         schedule=schedule,
-        meta={
-            **training_meta(train),
-            **(meta or {}),
-            "corpus_options": options.to_dict(),
-            "split": split.to_dict(),
-        },
+        meta=meta,
     )
 
 

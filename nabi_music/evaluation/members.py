@@ -2,6 +2,11 @@
 
 Members (``nabi crossval --members``):
 
+- ``metre``: the metre-aware network (:class:`nabi_music.models.presets.MetreConfig`):
+  each note's step from the pitch before, its length, contour and degree, and where the
+  next note falls in the bar; it predicts the next step (and length), so it is the same
+  in every key. Its degrees count from the key's tonic when the songs are
+  key-normalised (key information allowed), else from each song's first pitch;
 - networks: ``lstm`` and ``gru`` (:data:`NETWORKS`: one recurrent layer of 256,
   dropout 0.5, one network each) and the corpus presets by name (``corpus-lstm`` ...);
 - ``ngram``: an n-gram of the task's symbols (pitches, or whole codes), Witten-Bell,
@@ -30,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from nabi_music.data.context import CodeParts, code_log_probs, references, song_rows
 from nabi_music.data.corpus import Split, take
 from nabi_music.data.encoding import Vocabulary, pitch_classes
 from nabi_music.errors import InputError
@@ -38,11 +44,12 @@ from nabi_music.evaluation.crossval import CorpusOptions, corpus_vocabulary, fit
 from nabi_music.evaluation.mixture import INTERVAL_ORDERS, ORDERS, bits, choose_mixture, mixture
 from nabi_music.evaluation.scores import Scores, network_log_probs, score_predictions
 from nabi_music.models.bundle import Bundle
-from nabi_music.models.mixture import MixtureConfig, Part
+from nabi_music.models.mixture import PART_KINDS, MixtureConfig, Part
 from nabi_music.models.ngram import MAX_ORDER, IntervalNgramModel, NgramModel, spread
-from nabi_music.models.presets import CORPUS_PRESETS, ModelConfig, preset
+from nabi_music.models.presets import CORPUS_PRESETS, MetreConfig, ModelConfig, preset
 from nabi_music.music.notes import Melody
 from nabi_music.training.fit import FitProgress
+from nabi_music.training.metre_fit import fit_metre, metre_log_probs
 
 TASKS = ("pitch", "code")
 TASK_TEXT = {
@@ -59,8 +66,9 @@ NETWORKS: dict[str, ModelConfig] = {
 recurrent layer of 256 with dropout 0.5, batches of 16, patience 8, one network each
 (the LSTM's settings: the best of a few tried on fold 1 of kinder0, key-normalised
 pitch; the GRU takes the same ones untried)."""
-DEFAULT_MEMBERS = "lstm,gru,ngram,interval-ngram,mix"
+DEFAULT_MEMBERS = "metre,ngram,interval-ngram,mix"
 MIX = "mix"
+METRE = "metre"
 MIN_WINDOW = 32
 """The least window of a mixture's runner (its n-grams read the song from it)."""
 _FIXED = re.compile(r"(interval-)?ngram-(\d+)")
@@ -73,7 +81,7 @@ class Member:
 
     name: str
     kind: str
-    config: ModelConfig | None = None
+    config: ModelConfig | MetreConfig | None = None
     orders: tuple[int, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
@@ -86,9 +94,12 @@ class Member:
 
 def member(name: str, epochs: int | None = None) -> Member:
     """The member named ``name`` (``--epochs`` caps a network's epochs)."""
+    if name == METRE:
+        return Member(name, "metre", MetreConfig().with_options(epochs=epochs))
     if name in NETWORKS or name in CORPUS_PRESETS:
         config = NETWORKS.get(name) or CORPUS_PRESETS[name]
-        return Member(name, "network", config.with_options(epochs=epochs))
+        kind = "metre" if isinstance(config, MetreConfig) else "network"
+        return Member(name, kind, config.with_options(epochs=epochs))
     if name == "ngram":
         return Member(name, "ngram", orders=ORDERS)
     if name == "interval-ngram":
@@ -99,7 +110,15 @@ def member(name: str, epochs: int | None = None) -> Member:
     if fixed and 1 <= int(fixed.group(2)) <= MAX_ORDER:
         kind = "interval" if fixed.group(1) else "ngram"
         return Member(name, kind, orders=(int(fixed.group(2)),))
-    known = [*NETWORKS, *CORPUS_PRESETS, "ngram", "ngram-N", "interval-ngram", "interval-ngram-N"]
+    known = [
+        METRE,
+        *NETWORKS,
+        *CORPUS_PRESETS,
+        "ngram",
+        "ngram-N",
+        "interval-ngram",
+        "interval-ngram-N",
+    ]
     raise InputError(f"--members: unknown member {name!r}; expected {', '.join(known)} or mix")
 
 
@@ -118,12 +137,32 @@ def parse_members(text: str, epochs: int | None = None) -> tuple[Member, ...]:
 
 @dataclass(frozen=True)
 class Task:
-    """The songs of one task as the models see them, and its vocabulary."""
+    """The songs of one task as the models see them, and its vocabulary; ``sources``:
+    the same songs before the task dropped their rests and lengths (key-normalised when
+    the task is), which the metre-aware network reads."""
 
     name: str
     songs: tuple[Melody, ...]
     options: CorpusOptions
     vocabulary: Vocabulary
+    sources: tuple[Melody, ...] = ()
+
+    @cached_property
+    def rows(self) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Each song's context rows (:func:`nabi_music.data.context.song_rows`)."""
+        key, pitched = self.options.normalize_key, self.name == "pitch"
+        return [song_rows(m, key, pitched_only=pitched) for m in self.sources]
+
+    def metre_log_probs(self, model: Any, config: MetreConfig, index: int) -> np.ndarray:
+        """A metre-aware network's log-probabilities of song ``index``'s codes."""
+        step_lp, length_lp = metre_log_probs(model, config, self.rows[index][0])
+        key, pitched = self.options.normalize_key, self.name == "pitch"
+        refs = references(self.sources[index], key, pitched_only=pitched)
+        return code_log_probs(step_lp, length_lp, refs, self.code_parts)
+
+    @cached_property
+    def code_parts(self) -> CodeParts:
+        return CodeParts.of(self.vocabulary)
 
     @cached_property
     def pitch_of(self) -> np.ndarray:
@@ -165,7 +204,8 @@ def make_task(
     songs = prepare(melodies, options)
     if len(songs) != len(melodies):
         raise InputError("every song of a benchmark needs a note with a pitch")
-    return Task(name, tuple(songs), options, corpus_vocabulary(songs, options))
+    sources = prepare(melodies, CorpusOptions(normalize_key=normalize_key))
+    return Task(name, tuple(songs), options, corpus_vocabulary(songs, options), tuple(sources))
 
 
 def figures(scores: Scores, task: str) -> dict[str, float | int]:
@@ -242,9 +282,41 @@ def predict_split(
         return val, test, info
 
     for m in members:
+        if m.kind != "metre":
+            continue
+        assert isinstance(m.config, MetreConfig)
+        config = m.config.with_options(key=task.options.normalize_key, lengths=task.name == "code")
+        label = f"{task.name} fold {fold + 1}{f'/{folds}' if folds else ''} {m.name}"
+
+        def train_metre(
+            config: MetreConfig = config, label: str = label
+        ) -> tuple[list, list, dict]:
+            start = time.perf_counter()
+            model, report = fit_metre(
+                take(task.rows, split.train),
+                take(task.rows, split.validation),
+                config,
+                seed=seed,
+                progress=progress_for(label) if progress_for else None,
+            )
+            val = [task.metre_log_probs(model, config, i) for i in split.validation]
+            test = [task.metre_log_probs(model, config, i) for i in split.test]
+            info = {
+                "epochs": len(report.logs["loss"]),
+                "best_epoch": report.best_epoch,
+                "seconds": time.perf_counter() - start,
+            }
+            return val, test, info
+
+        key = {"member": m.name, "kind": "metre", "config": config.to_dict()}
+        val, test, info = fetch(m.name, key, train_metre)
+        out.validation[m.name], out.test[m.name] = val, test
+        out.info[m.name] = {"epochs": info["epochs"], "best_epoch": info.get("best_epoch")}
+
+    for m in members:
         if m.kind != "network":
             continue
-        assert m.config is not None
+        assert isinstance(m.config, ModelConfig)
         label = f"{task.name} fold {fold + 1}{f'/{folds}' if folds else ''} {m.name}"
 
         def train(m: Member = m, label: str = label) -> tuple[list, list, dict]:
@@ -317,7 +389,7 @@ def predict_split(
 
     def options(m: Member) -> list[tuple[list, list]]:
         """What member ``m`` may predict: one for a network, one per order for an n-gram."""
-        if m.kind == "network":
+        if m.kind in ("network", "metre"):
             return [(out.validation[m.name], out.test[m.name])]
         table = ngram if m.kind == "ngram" else interval
         return [table[k] for k in m.orders]
@@ -341,21 +413,22 @@ def predict_split(
         name = mixes[0].name
         out.validation[name] = mixture([val for val, _ in chosen], weights)
         out.test[name] = mixture([test for _, test in chosen], weights)
-        mixed = [
-            Part(m.name, m.kind, w, m.orders[k] if m.orders else 0)
+        weighted = [
+            (m.name, m.kind, w, m.orders[k] if m.orders else 0)
             for m, k, w in zip(parts, choice, weights, strict=True)
         ]
-        has_intervals = any(p.kind == "interval" for p in mixed)
-        out.mixture = MixtureConfig(
-            parts=tuple(mixed),
-            window=max([MIN_WINDOW, *(m.config.window for m in parts if m.config)]),
-            # with one code per pitch, spreading changes nothing: any order will do
-            spread_order=(spread_order or 1) if has_intervals else None,
-            smoothing=smoothing,
-        )
+        has_intervals = any(kind == "interval" for _, kind, _, _ in weighted)
+        if all(kind in PART_KINDS for _, kind, _, _ in weighted):  # one bundle can hold it
+            out.mixture = MixtureConfig(
+                parts=tuple(Part(*p) for p in weighted),
+                window=max([MIN_WINDOW, *(m.config.window for m in parts if m.config)]),
+                # with one code per pitch, spreading changes nothing: any order will do
+                spread_order=(spread_order or 1) if has_intervals else None,
+                smoothing=smoothing,
+            )
         out.info[name] = {
-            "weights": {p.name: p.weight for p in mixed},
-            "orders": {p.name: p.order for p in mixed if p.order},
+            "weights": {n: w for n, _, w, _ in weighted},
+            "orders": {n: k for n, _, _, k in weighted if k},
         }
         if spread_order is not None and has_intervals:
             out.info[name]["spread_order"] = spread_order

@@ -13,7 +13,8 @@ from __future__ import annotations
 from typing import Any
 
 from nabi_music import backend
-from nabi_music.models.presets import ModelConfig, member_prefix
+from nabi_music.data.context import INPUTS, LENGTH_CLASSES, STEP_CLASSES, TOKENS
+from nabi_music.models.presets import MetreConfig, ModelConfig, member_prefix
 
 LAYER_NAMES = ("hidden_1", "hidden_2", "lstm", "output")
 
@@ -153,3 +154,56 @@ def _corpus_member(
         return [head(n_classes, "output", 2)]
     assert n_heads is not None
     return [head(n_heads[0], "pitch", 2), head(n_heads[1], "duration", 3)]
+
+
+def build_metre_model(config: MetreConfig, seed: int) -> Any:
+    """The metre-aware network (:class:`MetreConfig`): rows of context tokens
+    ``(batch, window, len(INPUTS))``, as indices into one table of every input's tokens
+    (:func:`nabi_music.data.context.joint_tokens`), each embedded ``config.embedding``
+    wide and the row's embeddings side by side, through the LSTM layers, to the next
+    step's distribution after every row (and the next length's, with
+    ``config.lengths``), for each of ``config.members`` networks side by side (layer
+    names prefixed ``mM_`` after the first)."""
+    keras = backend.keras()
+    x_in = keras.Input((config.window, len(INPUTS)), dtype="int32", name="rows")
+    outputs = []
+    for member in range(1, config.members + 1):
+        prefix = member_prefix(member)
+
+        def rng(k: int, member: int = member) -> int:
+            return seed * 64 + k + 1_000_003 * (member - 1)
+
+        x = keras.layers.Embedding(
+            TOKENS,
+            config.embedding,
+            embeddings_initializer=keras.initializers.RandomUniform(-0.05, 0.05, seed=rng(1)),
+            name=f"{prefix}embedding",
+        )(x_in)
+        x = keras.layers.Reshape(
+            (config.window, len(INPUTS) * config.embedding), name=f"{prefix}context"
+        )(x)
+        for k in range(1, config.layers + 1):
+            if config.dropout:
+                x = keras.layers.Dropout(
+                    config.dropout, seed=rng(10 + 3 * k), name=f"{prefix}dropout_{k}"
+                )(x)
+            x = keras.layers.LSTM(
+                config.units,
+                return_sequences=True,
+                kernel_initializer=keras.initializers.GlorotUniform(seed=rng(8 + 3 * k)),
+                recurrent_initializer=keras.initializers.Orthogonal(seed=rng(9 + 3 * k)),
+                name=f"{prefix}rnn_{k}",
+            )(x)
+        if config.dropout:
+            x = keras.layers.Dropout(config.dropout, seed=rng(4), name=f"{prefix}dropout_out")(x)
+        heads = [("step", STEP_CLASSES, 2)] + ([("length", LENGTH_CLASSES, 3)] * config.lengths)
+        for name, size, k in heads:
+            outputs.append(
+                keras.layers.Dense(
+                    size,
+                    activation="softmax",
+                    kernel_initializer=keras.initializers.GlorotUniform(seed=rng(k)),
+                    name=f"{prefix}{name}",
+                )(x)
+            )
+    return keras.Model(x_in, outputs if len(outputs) > 1 else outputs[0], name=config.preset)

@@ -42,15 +42,18 @@ from nabi_music.errors import InputError, NabiError, shorten
 from nabi_music.fileio import atomic_write
 from nabi_music.models.history import History
 from nabi_music.models.keras_file import read_weights
+from nabi_music.models.metre_runner import MetreRunner
 from nabi_music.models.mixture import MAX_PARTS, PART_KINDS, PART_NAME, MixtureBundle, MixtureConfig
 from nabi_music.models.ngram import MAX_ORDER
-from nabi_music.models.presets import ModelConfig
-from nabi_music.models.runner import Runner
+from nabi_music.models.presets import MetreConfig, ModelConfig
+from nabi_music.models.runner import Runner, layer_weights
 from nabi_music.music.notes import Melody, parse_code
 from nabi_music.version import __version__
 
 BUNDLE_FORMAT = 1
 MEMBERS = ("model.keras", "vocabulary.json", "config.json")
+METRE_KIND = "metre"
+"""``config.json``'s ``kind`` of a metre-aware network (its ``model`` a MetreConfig)."""
 MIXTURE_FILE = "mixture.json"
 """A mixture's bundle holds this instead of ``config.json`` and ``model.keras``."""
 NETWORKS_FOLDER = "networks/"
@@ -90,6 +93,8 @@ MAX_KERAS_BYTES = 4 * MAX_PARAMETERS + 50_000_000
 """``model.keras``: the weights and the layers' config."""
 MAX_KERAS_CONFIG_BYTES = 5_000_000
 """The layers' config inside ``model.keras``."""
+PICKUP = re.compile(r"[1-9]\d{0,5}(/[1-9]\d{0,5})?")
+"""A recorded upbeat's length in quarters."""
 PRESET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.+-]{0,59}")
 """A preset's name: also a folder name (``nabi predict`` writes under it)."""
 KERAS_LAYERS = frozenset(
@@ -105,7 +110,7 @@ class Bundle:
 
     model: Any  # keras.Model
     vocabulary: Vocabulary
-    config: ModelConfig
+    config: ModelConfig | MetreConfig
     seed: int
     history: History
     trained_on: tuple[str, ...] = ()
@@ -135,7 +140,10 @@ class Bundle:
                 facts.append(f"one-step {h.one_step_accuracy[kept - 1]:.0%}")
         return f"<Bundle {self.config.preset}: {', '.join(facts)}>"
 
-    def runner(self) -> Runner:
+    def runner(self) -> Runner | MetreRunner:
+        if isinstance(self.config, MetreConfig):
+            weights = self.weights if self.weights is not None else layer_weights(self.model)
+            return MetreRunner(self.config, weights, self.vocabulary)
         if self.weights is not None:
             return Runner.from_weights(self.weights, self.config, self.vocabulary)
         return Runner.from_keras(self.model, self.config, self.vocabulary)
@@ -188,14 +196,15 @@ def training_meta(melodies: Sequence[Melody]) -> dict[str, Any]:
 
 
 def song_records(melodies: Sequence[Melody]) -> list[dict[str, Any]]:
-    """Songs as a bundle records them: each its title, file, key, time signature and
-    codes (one string)."""
+    """Songs as a bundle records them: each its title, file, key, time signature, upbeat
+    (quarters, as ``1/2``) and codes (one string)."""
     return [
         {
             "title": m.title,
             "source": m.source or None,
             "key": m.key,
             "time_signature": m.time_signature,
+            "pickup": str(m.pickup) if m.pickup else None,
             "codes": " ".join(m.codes),
         }
         for m in melodies
@@ -220,6 +229,7 @@ def save_bundle(bundle: Bundle | MixtureBundle, path: str | Path) -> Path:
         return _save_mixture(bundle, path)
     meta = {
         "format": BUNDLE_FORMAT,
+        **({"kind": METRE_KIND} if isinstance(bundle.config, MetreConfig) else {}),
         "model": bundle.config.to_dict(),
         "seed": bundle.seed,
         "history": bundle.history.to_dict(),
@@ -500,11 +510,12 @@ _MODEL_RANGES = {
 :data:`MAX_UNITS`."""
 
 
-def _model_config(data: Any, where: str) -> ModelConfig:
-    """:class:`ModelConfig` from ``config.json``'s ``model``: each field of its type and in
-    its range (the dataclass' own checks then say what does not go together)."""
+def _model_config(data: Any, where: str, cls: type = ModelConfig) -> Any:
+    """:class:`ModelConfig` (or ``cls``, a :class:`MetreConfig`) from ``config.json``'s
+    ``model``: each field of its type and in its range (the dataclass' own checks then say
+    what does not go together)."""
     f = _Fields(data, where, "model")
-    known = {x.name: x for x in fields(ModelConfig)}
+    known = {x.name: x for x in fields(cls)}
     unknown = sorted(set(f.data) - set(known))
     if unknown:
         f.fail("model", f"only the fields {', '.join(known)}", unknown[0])
@@ -524,7 +535,7 @@ def _model_config(data: Any, where: str) -> ModelConfig:
     if not PRESET_NAME.fullmatch(preset):
         f.fail("model.preset", "a preset name (letters, digits, - _ . +)", preset)
     try:
-        return ModelConfig(**f.data)
+        return cls(**f.data)
     except TypeError as err:  # a field left out
         raise InputError(f"{where}: model: {shorten(err, 80)}") from None
     except InputError as err:
@@ -589,6 +600,9 @@ def _songs(f: _Fields, key: str, vocabulary: Vocabulary) -> list[dict[str, Any]]
         s.text("source")
         s.text("key", 100)
         s.text("time_signature", 100)
+        pickup = s.text("pickup", 20)
+        if pickup is not None and not PICKUP.fullmatch(pickup):
+            s.fail(f"{s.name}.pickup", "an upbeat in quarters, as 1/2", pickup)
         codes = s.data.get("codes")
         if not isinstance(codes, str):
             s.fail(f"{s.name}.codes", "note codes separated by spaces", codes)
@@ -659,7 +673,12 @@ def _config(meta: Any, vocabulary: Vocabulary, where: str) -> dict[str, Any]:
             versions.fail("versions", "at most 20 libraries", len(versions.data))
         for key in versions.data:
             versions.text(key, 100)
-    config = _model_config(f.data["model"], where_config)
+    kind = f.data.get("kind")
+    if kind not in (None, METRE_KIND):
+        f.fail("kind", f"{METRE_KIND} or none", kind)
+    config = _model_config(
+        f.data["model"], where_config, MetreConfig if kind == METRE_KIND else ModelConfig
+    )
     if config.window > MAX_WINDOW:
         f.fail("model.window", f"at most {MAX_WINDOW}", config.window)
     return {

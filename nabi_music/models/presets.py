@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
+from nabi_music.data.context import INPUTS
 from nabi_music.data.encoding import ENCODINGS
 from nabi_music.errors import InputError
 
@@ -120,7 +121,7 @@ def member_prefix(member: int) -> str:
     return "" if member == 1 else f"m{member}_"
 
 
-PRESETS: dict[str, ModelConfig] = {
+PRESETS: dict[str, ModelConfig | MetreConfig] = {
     "mlp": ModelConfig(
         "mlp", architecture="mlp", encoding="index", epochs=2000, batch_size=10, shuffle=True
     ),
@@ -147,6 +148,68 @@ PRESETS: dict[str, ModelConfig] = {
     ),
 }
 
+
+@dataclass(frozen=True)
+class MetreConfig:
+    """A metre-aware network (:mod:`nabi_music.data.context`): each note's step from the
+    pitch before, its length, contour and degree, and where the next note falls in the
+    bar (position, beat strength, metre), each embedded ``embedding`` wide, through
+    ``layers`` LSTM layers of ``units``, to a head over the next step and, with
+    ``lengths``, one over its length. ``key``: degrees above the key's tonic (key
+    information), else above the song's first pitch. Trained like the corpus presets
+    (windows from each song's start, the validation loss settles and stops it),
+    ``members`` networks side by side, their distributions averaged."""
+
+    preset: str = "corpus-metre"
+    units: int = 256
+    layers: int = 1
+    window: int = 32
+    embedding: int = 24
+    dropout: float = 0.3
+    key: bool = False
+    lengths: bool = True
+    epochs: int = 150
+    batch_size: int = 32
+    learning_rate: float = 0.005
+    patience: int = 4
+    members: int = 2
+    history: int = 1024
+    """The notes of a song the runner reads to rebuild its rows (where each note falls
+    in the bar counts from the song's start): longer songs are read from their last
+    ``history`` notes, as if they started there."""
+
+    def __post_init__(self) -> None:
+        names = ("units", "layers", "window", "embedding", "epochs", "batch_size", "members")
+        for name in (*names, "history"):
+            if getattr(self, name) < 1:
+                raise InputError(f"{name} must be at least 1, got {getattr(self, name)}")
+        if not 0.0 <= self.dropout < 1.0:
+            raise InputError(f"dropout must lie in [0, 1), got {self.dropout}")
+        if self.history < self.window:
+            raise InputError(f"history ({self.history}) must hold a window ({self.window})")
+
+    # what the code that predicts and composes asks of a config
+    n_features = len(INPUTS)
+    stateful = False
+    start_padded = True
+    encoding = "embedding"
+    corpus = True
+
+    def with_options(self, **options: Any) -> MetreConfig:
+        """A copy with the options that are not None replaced."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> MetreConfig:
+        unknown = set(data) - {f.name for f in fields(cls)}
+        if unknown:
+            raise InputError(f"unknown metre config keys: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+
 _CORPUS = {
     "encoding": "embedding",
     "embedding": 32,
@@ -161,12 +224,13 @@ _CORPUS = {
     "patience": 5,
     "members": 3,
 }
-CORPUS_PRESETS: dict[str, ModelConfig] = {
+CORPUS_PRESETS: dict[str, ModelConfig | MetreConfig] = {
     "corpus-lstm": ModelConfig("corpus-lstm", architecture="lstm", **_CORPUS),
     "corpus-gru": ModelConfig("corpus-gru", architecture="gru", **_CORPUS),
     "corpus-lstm-2heads": ModelConfig(
         "corpus-lstm-2heads", architecture="lstm", heads="two", **_CORPUS
     ),
+    "corpus-metre": MetreConfig(),
 }
 """Presets for many songs: embedding input, two stacked layers with dropout,
 windows of 32 notes from each song's start; the learning rate halves after
@@ -174,11 +238,12 @@ windows of 32 notes from each song's start; the learning rate halves after
 plateau after the third fall (:class:`nabi_music.training.fit.Schedule`), at most ``epochs``.
 Three networks of that shape (``members``) train side by side from different seeds and
 their predicted distributions are averaged: one network's held-out figures moved by 0.25
-bits/note with the seed and the CPU's rounding, three's by under 0.10."""
+bits/note with the seed and the CPU's rounding, three's by under 0.10. ``corpus-metre``
+is the metre-aware network (:class:`MetreConfig`), two networks side by side."""
 PRESETS.update(CORPUS_PRESETS)
 
 
-def preset(name: str) -> ModelConfig:
+def preset(name: str) -> ModelConfig | MetreConfig:
     try:
         return PRESETS[name]
     except KeyError:

@@ -55,13 +55,7 @@ class Runner:
         cls, model: Any, config: ModelConfig, vocabulary: Vocabulary | None = None
     ) -> Runner:
         """The runner of a Keras model; a two-head model needs its ``vocabulary``."""
-        weights = {}
-        for layer in model.layers:
-            if layer.weights:
-                weights[layer.name] = tuple(
-                    np.asarray(w, dtype=np.float32) for w in layer.get_weights()
-                )
-        return cls.from_weights(weights, config, vocabulary)
+        return cls.from_weights(layer_weights(model), config, vocabulary)
 
     @classmethod
     def from_weights(
@@ -129,26 +123,35 @@ class Runner:
             x = table[np.rint(x[..., 0]).astype(np.int64)]
         for k in range(1, self.config.layers + 1):
             weights = self.weights[f"{prefix}rnn_{k}"]
-            step = _lstm_sequence if self.config.architecture == "lstm" else _gru_sequence
+            step = lstm_sequence if self.config.architecture == "lstm" else _gru_sequence
             x = step(x, *weights)
         hidden = x[:, -1]
         if self.config.heads == "joint":
             kernel, bias = self.weights[f"{prefix}output"]
-            return _log_softmax(hidden @ kernel + bias)
+            return log_softmax(hidden @ kernel + bias)
         assert self.factors is not None
         kp, bp = self.weights[f"{prefix}pitch"]
         kd, bd = self.weights[f"{prefix}duration"]
-        pitch = _log_softmax(hidden @ kp + bp)
-        duration = _log_softmax(hidden @ kd + bd)
+        pitch = log_softmax(hidden @ kp + bp)
+        duration = log_softmax(hidden @ kd + bd)
         return pitch[:, self.factors.pitch_of] + duration[:, self.factors.duration_of]
 
 
-def _log_softmax(z: np.ndarray) -> np.ndarray:
+def layer_weights(model: Any) -> dict[str, tuple[np.ndarray, ...]]:
+    """Each layer's weights of a Keras model, by the layer's name, in float32."""
+    return {
+        layer.name: tuple(np.asarray(w, dtype=np.float32) for w in layer.get_weights())
+        for layer in model.layers
+        if layer.weights
+    }
+
+
+def log_softmax(z: np.ndarray) -> np.ndarray:
     z = z - z.max(axis=-1, keepdims=True)
     return z - np.log(np.exp(z).sum(axis=-1, keepdims=True))
 
 
-def _lstm_sequence(
+def lstm_sequence(
     x: np.ndarray, kernel: np.ndarray, recurrent: np.ndarray, bias: np.ndarray
 ) -> np.ndarray:
     """Every step's output ``(batch, steps, units)`` of a Keras LSTM from a zero state."""

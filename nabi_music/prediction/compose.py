@@ -38,6 +38,7 @@ from nabi_music.data.encoding import Vocabulary, start_row
 from nabi_music.errors import InputError, NabiError
 from nabi_music.evaluation.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
 from nabi_music.models.bundle import Bundle
+from nabi_music.models.metre_runner import in_metre
 from nabi_music.music.keys import Scale, parse_scale
 from nabi_music.music.metre import bar_length, written_codes
 from nabi_music.music.notes import Melody, parse_code, parse_codes
@@ -429,15 +430,24 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
     for chosen, setting in chosen_starts:
         plan = plan_for(setting, chosen.codes)
         guides.append(plan.cursor() if plan is not None else Count(request.length or DEFAULT_NOTES))
-    generated = generate_batch(
-        runner,
-        table,
-        [vocabulary.encode(chosen.codes) for chosen, _ in chosen_starts],
-        guides,
-        rngs,
-        request.sampling,
-        start_symbol=len(vocabulary) if padded else None,
-    )
+    # a metre-aware runner reads the metre and key: the melodies of each setting together
+    groups: dict[tuple[str | None, str | None], list[int]] = {}
+    for k, (_, setting) in enumerate(chosen_starts):
+        together = (setting.time_signature, setting.key) if in_metre(runner) else (None, None)
+        groups.setdefault(together, []).append(k)
+    generated: list[Any] = [None] * len(chosen_starts)
+    for (metre, key), ks in groups.items():
+        outs = generate_batch(
+            runner.in_setting(metre, key) if in_metre(runner) else runner,
+            table,
+            [vocabulary.encode(chosen_starts[k][0].codes) for k in ks],
+            [guides[k] for k in ks],
+            [rngs[k] for k in ks],
+            request.sampling,
+            start_symbol=len(vocabulary) if padded else None,
+        )
+        for k, out in zip(ks, outs, strict=True):
+            generated[k] = out
     for k, ((chosen, setting), indices) in enumerate(
         zip(chosen_starts, generated, strict=True), start=1
     ):

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +39,7 @@ from nabi_music.models.bundle import (
 )
 from nabi_music.models.mixture import MixtureBundle
 from nabi_music.models.ngram import NgramModel
-from nabi_music.models.presets import CORPUS_PRESETS, ModelConfig, preset
+from nabi_music.models.presets import CORPUS_PRESETS, MetreConfig, ModelConfig, preset
 from nabi_music.music.notes import Melody
 from nabi_music.music.ranges import parse_transposition_range
 from nabi_music.training.fit import FitProgress, make_strategy
@@ -124,6 +125,8 @@ def load_corpus(
 ) -> Corpus:
     """Start TensorFlow (the strategy first: multi-worker wants it before anything runs),
     read the corpus and prepare its songs."""
+    if isinstance(preset(preset_name), MetreConfig) and strategy != "default":
+        raise InputError(f"{preset_name} trains on one device: leave out --strategy")
     backend.quiet_tensorflow()
     made = make_strategy(strategy)  # before TensorFlow runs anything (multi-worker)
     _quiet_retracing()
@@ -342,7 +345,12 @@ def evaluate_bundle(
 def _recorded(songs: Sequence[dict[str, Any]]) -> list[Melody]:
     """Songs a bundle records (checked by :func:`load_bundle`), without the empty ones."""
     melodies = [
-        Melody.from_codes(s["codes"], title=s.get("title"), source=s.get("source") or "")
+        replace(
+            Melody.from_codes(s["codes"], title=s.get("title"), source=s.get("source") or ""),
+            key=s.get("key"),
+            time_signature=s.get("time_signature"),
+            pickup=Fraction(s["pickup"]) if s.get("pickup") else None,
+        )
         for s in songs
     ]
     return [m for m in melodies if m.notes]

@@ -6,7 +6,7 @@ import pytest
 
 from nabi_music.data.encoding import Vocabulary, feature_table, pitch_classes
 from nabi_music.evaluation.comparison import compare
-from nabi_music.evaluation.scores import network_log_probs, score_predictions
+from nabi_music.evaluation.scores import Scores, behind, network_log_probs, score_predictions
 from nabi_music.models.presets import preset
 from nabi_music.models.runner import Runner
 
@@ -70,3 +70,19 @@ def test_networks_score_from_the_song_start_or_after_the_first_window(name):
 
 def test_comparison_is_kept():
     assert compare(["c4", "d4", "e4"], ["c4", "d4", "f4"], 1).describe() == "1 of 2 wrong — 50%"
+
+
+def test_the_figures_a_model_is_behind_the_ngram_on_are_named():
+    model = Scores(20, 900, 3.9, 2.5, 0.279, 0.60, 0.40, 0.75)
+    ngram = Scores(20, 900, 4.05, 2.7, 0.290, 0.55, 0.42, 0.70)
+    assert behind(model, ngram) == [
+        "top-1 (27.9% against 29.0%)",
+        "pitch top-1 (40.0% against 42.0%)",
+    ]
+    assert behind(ngram, ngram) == []
+    assert behind(ngram, model) == [
+        "bits/note (4.050 against 3.900)",
+        "pitch bits (2.700 against 2.500)",
+        "top-3 (55.0% against 60.0%)",
+        "pitch top-3 (70.0% against 75.0%)",
+    ]

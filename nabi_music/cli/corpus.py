@@ -13,6 +13,7 @@ from nabi_music.cli.terminal import shown_path
 from nabi_music.errors import InputError
 from nabi_music.evaluation.crossval import CorpusOptions
 from nabi_music.evaluation.members import MIX as MIXTURE_NAME
+from nabi_music.evaluation.scores import behind
 from nabi_music.models.ngram import SMOOTHINGS
 from nabi_music.models.presets import CORPUS_PRESETS
 from nabi_music.runs.corpus import (
@@ -137,6 +138,13 @@ def _table(rows: Sequence[tuple[str, Any]]) -> list[str]:
     return [HEADER, "-" * len(HEADER), *(_row(n, s) for n, s in rows)]
 
 
+def _say_behind(name: str, model: Any, baseline_name: str, baseline: Any) -> None:
+    """Say on which figures the model does worse than the n-gram, if any."""
+    worse = behind(model, baseline)
+    if worse:
+        print(f"note: {name} does worse than the {baseline_name} on {', '.join(worse)}")
+
+
 def _ngram_name(options: CorpusOptions) -> str:
     return f"{options.ngram_order}-gram ({options.smoothing})"
 
@@ -211,6 +219,7 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
         print(f"all {args.folds} folds, every song held out once ({cv.model.notes} notes):")
         for line in _table([(args.preset, cv.model), (_ngram_name(options), cv.ngram)]):
             print(line)
+        _say_behind(args.preset, cv.model, _ngram_name(options), cv.ngram)
         print(
             f"mean of the fold figures: {args.preset} {sum(per_fold) / len(per_fold):.3f} "
             f"bits/note, {_ngram_name(options)} "
@@ -245,6 +254,7 @@ def cmd_train_corpus(args: argparse.Namespace, read_options: dict[str, Any]) -> 
     print(f"held-out test songs: {result.model.songs} songs, {result.model.notes} notes")
     for line in _table([(args.preset, result.model), (_ngram_name(options), result.ngram)]):
         print(line)
+    _say_behind(args.preset, result.model, _ngram_name(options), result.ngram)
     print(f"wrote {shown_path(out)}")
     _write_json(args.json, result.to_dict())
     return 0
@@ -303,6 +313,7 @@ def _train_mixture(
     rows = [(name, s) for name, s in trained.scores.items()]
     for line in _table([*rows, (_ngram_name(options), trained.ngram)]):
         print(line)
+    _say_behind(MIXTURE_NAME, trained.scores[MIXTURE_NAME], _ngram_name(options), trained.ngram)
     print(f"wrote {shown_path(out)}")
     _write_json(args.json, trained.to_dict())
     return 0
@@ -322,5 +333,6 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         print(f"note: {e.overlap} of these songs are also among the bundle's training songs")
     for line in _table([(e.bundle.config.preset, e.model), (_ngram_name(e.options), e.ngram)]):
         print(line)
+    _say_behind(e.bundle.config.preset, e.model, _ngram_name(e.options), e.ngram)
     _write_json(args.json, e.to_dict(args.bundle))
     return 0

@@ -121,3 +121,37 @@ def test_metre_is_a_crossval_member_on_both_tasks(songs, tmp_path):
     assert all(f["cached"] for f in again.to_dict()["members"]["metre"]["code"]["folds"])
     assert preset("corpus-metre") == MetreConfig()
     assert parse_members("metre,ngram,mix")[0].kind == "metre"
+
+
+@pytest.mark.slow
+def test_a_mixture_with_the_metre_network_is_one_bundle_evaluate_and_generate_use(tmp_path):
+    bundle, summary = tmp_path / "mix.nabi", tmp_path / "train.json"
+    result = run_nabi(
+        "train", "--corpus", str(KINDER_20), "--preset", "mixture", "--parts",
+        "metre,ngram,interval-ngram", "--epochs", "1", "--split", "70/15/15",
+        "-o", str(bundle), "--json", str(summary), "--quiet",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    trained = json.loads(summary.read_text())
+    assert [p["kind"] for p in trained["mixture"]["parts"]] == ["metre", "ngram", "interval"]
+    loaded = load_bundle(bundle)
+    assert loaded.networks["metre"].config.preset == "corpus-metre"
+    evaluated = tmp_path / "eval.json"
+    result = run_nabi("evaluate", str(bundle), "--json", str(evaluated))
+    assert result.returncode == 0, result.stderr
+    # the bundle's runner scores the test songs as the crossval's mixing of its parts did
+    scores = json.loads(evaluated.read_text())["model"]
+    assert scores["bits"] == pytest.approx(trained["model"]["bits"], abs=1e-6)
+    result = run_nabi(
+        "generate", str(bundle), "--count", "2", "--bars", "4", "--time-signature", "6/8",
+        "--formats", "mid", "--out", str(tmp_path / "gen"),
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    generated = json.loads((tmp_path / "gen" / "generated.json").read_text())
+    for melody in generated["melodies"]:
+        assert sum(parse_code(c).duration for c in melody["codes"]) == 4 * bar_length("6/8")
+    result = run_nabi(
+        "train", "--corpus", str(KINDER_20), "--preset", "mixture", "--parts",
+        "metre,ngram", "--pitch-only", "-o", str(tmp_path / "no.nabi"),
+    )  # fmt: skip
+    assert result.returncode == 2 and "without --pitch-only" in result.stderr

@@ -49,7 +49,7 @@ from nabi_music.models.ngram import MAX_ORDER, IntervalNgramModel, NgramModel, s
 from nabi_music.models.presets import CORPUS_PRESETS, MetreConfig, ModelConfig, preset
 from nabi_music.music.notes import Melody
 from nabi_music.training.fit import FitProgress
-from nabi_music.training.metre_fit import fit_metre, metre_log_probs
+from nabi_music.training.metre_fit import fit_metre, metre_bundle, metre_log_probs
 
 TASKS = ("pitch", "code")
 TASK_TEXT = {
@@ -120,6 +120,11 @@ def member(name: str, epochs: int | None = None) -> Member:
         "interval-ngram-N",
     ]
     raise InputError(f"--members: unknown member {name!r}; expected {', '.join(known)} or mix")
+
+
+def reads(config: ModelConfig | MetreConfig) -> int:
+    """The notes of the song so far a network's runner reads."""
+    return config.history if isinstance(config, MetreConfig) else config.window
 
 
 def parse_members(text: str, epochs: int | None = None) -> tuple[Member, ...]:
@@ -289,7 +294,7 @@ def predict_split(
         label = f"{task.name} fold {fold + 1}{f'/{folds}' if folds else ''} {m.name}"
 
         def train_metre(
-            config: MetreConfig = config, label: str = label
+            config: MetreConfig = config, label: str = label, name: str = m.name
         ) -> tuple[list, list, dict]:
             start = time.perf_counter()
             model, report = fit_metre(
@@ -299,6 +304,11 @@ def predict_split(
                 seed=seed,
                 progress=progress_for(label) if progress_for else None,
             )
+            if keep_networks:
+                train_songs = take(task.sources, split.train)
+                out.networks[name] = metre_bundle(
+                    model, report, config, task.vocabulary, seed, train_songs
+                )
             val = [task.metre_log_probs(model, config, i) for i in split.validation]
             test = [task.metre_log_probs(model, config, i) for i in split.test]
             info = {
@@ -309,7 +319,11 @@ def predict_split(
             return val, test, info
 
         key = {"member": m.name, "kind": "metre", "config": config.to_dict()}
-        val, test, info = fetch(m.name, key, train_metre)
+        if keep_networks:
+            val, test, info = train_metre()
+            seconds[m.name], cached[m.name] = info["seconds"], False
+        else:
+            val, test, info = fetch(m.name, key, train_metre)
         out.validation[m.name], out.test[m.name] = val, test
         out.info[m.name] = {"epochs": info["epochs"], "best_epoch": info.get("best_epoch")}
 
@@ -421,7 +435,7 @@ def predict_split(
         if all(kind in PART_KINDS for _, kind, _, _ in weighted):  # one bundle can hold it
             out.mixture = MixtureConfig(
                 parts=tuple(Part(*p) for p in weighted),
-                window=max([MIN_WINDOW, *(m.config.window for m in parts if m.config)]),
+                window=max([MIN_WINDOW, *(reads(m.config) for m in parts if m.config)]),
                 # with one code per pitch, spreading changes nothing: any order will do
                 spread_order=(spread_order or 1) if has_intervals else None,
                 smoothing=smoothing,

@@ -43,7 +43,14 @@ from nabi_music.fileio import atomic_write
 from nabi_music.models.history import History
 from nabi_music.models.keras_file import read_weights
 from nabi_music.models.metre_runner import MetreRunner
-from nabi_music.models.mixture import MAX_PARTS, PART_KINDS, PART_NAME, MixtureBundle, MixtureConfig
+from nabi_music.models.mixture import (
+    MAX_PARTS,
+    NETWORK_KINDS,
+    PART_KINDS,
+    PART_NAME,
+    MixtureBundle,
+    MixtureConfig,
+)
 from nabi_music.models.ngram import MAX_ORDER
 from nabi_music.models.presets import MetreConfig, ModelConfig
 from nabi_music.models.runner import Runner, layer_weights
@@ -71,6 +78,8 @@ MAX_MEMBERS = 16
 MAX_WINDOW = 256
 """Notes per window (the tutorial's 4, the corpus presets' 32): the training windows of
 a 100,000-note melody take 200 MB at 256."""
+MAX_HISTORY = 4096
+"""Notes of the song so far a metre-aware network, or a mixture, reads."""
 MAX_EPOCHS = 100_000
 """Epochs of training (the tutorial's 2000)."""
 MAX_BATCH = 65_536
@@ -342,12 +351,12 @@ def _load_mixture(zf: zipfile.ZipFile, where: str, origin: Path) -> MixtureBundl
         for key in versions.data:
             versions.text(key, 100)
     meta = _meta(f.data.get("meta"), vocabulary, place)
-    if any(p.kind != "network" for p in config.parts) and not meta.get("songs"):
+    if any(p.kind not in NETWORK_KINDS for p in config.parts) and not meta.get("songs"):
         f.fail("meta.songs", "the training songs its n-grams count", None)
     networks = {}
     budget = MAX_KERAS_BYTES
     for part in config.parts:
-        if part.kind != "network":
+        if part.kind not in NETWORK_KINDS:
             continue
         name = f"{NETWORKS_FOLDER}{part.name}.nabi"
         if name not in zf.namelist():
@@ -358,7 +367,11 @@ def _load_mixture(zf: zipfile.ZipFile, where: str, origin: Path) -> MixtureBundl
         network_config = network.config
         if network.vocabulary != vocabulary:
             raise InputError(f"{where}: {name}: its vocabulary is not the mixture's")
-        if not network_config.start_padded or network_config.window > config.window:
+        metre = isinstance(network_config, MetreConfig)
+        if metre != (part.kind == METRE_KIND):
+            raise InputError(f"{where}: {name}: not the {part.kind} the mixture names")
+        reads = network_config.history if metre else network_config.window
+        if not network_config.start_padded or reads > config.window:
             raise InputError(
                 f"{where}: {name}: expected a corpus model reading at most {config.window} "
                 f"notes from the song's start, got {network_config.preset}"
@@ -388,7 +401,7 @@ def _mixture_config(f: _Fields | None, place: str) -> MixtureConfig:
             p.fail(f"{p.name}.kind", f"one of {', '.join(PART_KINDS)}", p.data.get("kind"))
         p.integer("order", 0, MAX_ORDER)
         p.number("weight", 0.0, 1.0)
-    f.integer("window", 1, MAX_WINDOW)
+    f.integer("window", 1, MAX_HISTORY)
     if f.data.get("spread_order") is not None:
         f.integer("spread_order", 1, MAX_ORDER)
     f.text("smoothing", 40)
@@ -505,6 +518,7 @@ _MODEL_RANGES = {
     "embedding": (0, MAX_UNITS),
     "patience": (0, MAX_EPOCHS),
     "members": (1, MAX_MEMBERS),
+    "history": (1, MAX_HISTORY),
 }
 """The whole-number fields of :class:`ModelConfig`; a field not named here is at most
 :data:`MAX_UNITS`."""

@@ -123,14 +123,14 @@ class MetreRunner:
 
 
 def in_metre(runner: Any) -> bool:
-    """Whether ``runner`` reads the metre and key of what it predicts (set them with
-    :meth:`MetreRunner.in_setting`)."""
-    return isinstance(runner, MetreRunner)
+    """Whether ``runner`` reads (or a part of it reads) the metre and key of what it
+    predicts (set them with its ``in_setting``)."""
+    return hasattr(runner, "in_setting")
 
 
 def for_song(runner: Any, melody: Melody) -> Any:
     """``runner`` set to ``melody``'s metre, upbeat and key when it reads them (a
-    :class:`MetreRunner`); any other runner as it is."""
-    if isinstance(runner, MetreRunner):
+    :class:`MetreRunner`, a mixture with one); any other runner as it is."""
+    if in_metre(runner):
         return runner.in_setting(melody.time_signature, melody.key, melody.pickup)
     return runner

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -34,9 +34,10 @@ from nabi_music.data.encoding import Vocabulary, feature_table, pitch_classes
 from nabi_music.errors import InputError
 from nabi_music.models.ngram import MAX_ORDER, SMOOTHINGS, IntervalNgramModel, NgramModel, spread
 
-PART_KINDS = ("network", "ngram", "interval")
-"""What a part of a mixture is: a trained network (a bundle of its own), an n-gram of
-codes, or an n-gram of intervals."""
+PART_KINDS = ("network", "metre", "ngram", "interval")
+"""What a part of a mixture is: a trained network or metre-aware network (a bundle of
+its own), an n-gram of codes, or an n-gram of intervals."""
+NETWORK_KINDS = ("network", "metre")
 MAX_PARTS = 16
 """Parts of one mixture."""
 PART_NAME = re.compile(r"[a-z0-9][a-z0-9_.+-]{0,39}")
@@ -69,7 +70,8 @@ class Part:
             raise InputError(f"unknown mixture part {self.kind!r}; expected {PART_KINDS}")
         if not PART_NAME.fullmatch(self.name):
             raise InputError(f"a part's name: lower-case letters and digits, got {self.name!r}")
-        if (self.kind == "network") != (self.order == 0) or not 0 <= self.order <= MAX_ORDER:
+        network = self.kind in NETWORK_KINDS
+        if network != (self.order == 0) or not 0 <= self.order <= MAX_ORDER:
             raise InputError(f"part {self.name}: an n-gram has an order from 1 to {MAX_ORDER}")
         if not 0.0 <= self.weight <= 1.0:
             raise InputError(f"part {self.name}: a weight from 0 to 1, got {self.weight}")
@@ -164,6 +166,14 @@ class MixtureRunner:
     def zero_state(self, batch: int = 1) -> tuple:
         return ()
 
+    def in_setting(self, time_signature: str | None, key: str | None, pickup: Any = None) -> Any:
+        """The mixture whose metre-aware parts read songs in this metre and key."""
+        networks = {
+            name: r.in_setting(time_signature, key, pickup) if hasattr(r, "in_setting") else r
+            for name, r in self.networks.items()
+        }
+        return replace(self, networks=networks)
+
     def __call__(self, x: np.ndarray, state: tuple = ()) -> tuple[np.ndarray, tuple]:
         x = np.asarray(x, dtype=np.float32)
         contexts = _contexts(np.rint(x[..., 0]).astype(np.int64), self.size)
@@ -173,7 +183,7 @@ class MixtureRunner:
 
         parts = []
         for part in self.config.parts:
-            if part.kind == "network":
+            if part.kind in NETWORK_KINDS:
                 runner = self.networks[part.name]
                 logits, _ = runner(x[:, -runner.config.window :])
                 parts.append(log_softmax(logits))

@@ -37,7 +37,7 @@ from nabi_music.models.bundle import (
     song_records,
     training_meta,
 )
-from nabi_music.models.mixture import MixtureBundle
+from nabi_music.models.mixture import NETWORK_KINDS, MixtureBundle
 from nabi_music.models.ngram import NgramModel
 from nabi_music.models.presets import CORPUS_PRESETS, MetreConfig, ModelConfig, preset
 from nabi_music.music.notes import Melody
@@ -414,7 +414,7 @@ def run_crossval(
     tasks (:func:`nabi_music.evaluation.benchmark.cross_validate_members`), and write the
     figures as JSON (``json_path``) and as tables (``table_path``)."""
     read_options = dict(read_options or {})
-    if any(m.kind == "network" for m in members):
+    if any(m.kind in NETWORK_KINDS for m in members):
         backend.quiet_tensorflow()
         _quiet_retracing()
     melodies = read_corpus(corpus, **read_options)
@@ -482,7 +482,12 @@ def train_mixture(
     choose its n-gram orders and weights on the validation songs, save it as one bundle
     (holding its held-out test songs) and score the test songs with it."""
     members = parse_members(f"{parts},{MIX}", epochs)
-    if any(m.kind == "network" for m in members):
+    if options.pitch_only and any(m.kind == "metre" for m in members):
+        raise InputError(
+            "a metre-aware part reads each note's length and place in the bar: "
+            "train the mixture without --pitch-only"
+        )
+    if any(m.kind in NETWORK_KINDS for m in members):
         backend.quiet_tensorflow()
         _quiet_retracing()
     melodies = [m for m in read_corpus(paths, **read_options) if any(n.pitch for n in m.notes)]
@@ -505,7 +510,7 @@ def train_mixture(
         networks={
             p.name: predicted.networks[p.name]
             for p in predicted.mixture.parts
-            if p.kind == "network"
+            if p.kind in NETWORK_KINDS
         },
         seed=seed,
         meta={

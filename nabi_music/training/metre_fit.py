@@ -149,6 +149,19 @@ def fit_metre_bundle(
         progress=progress,
         schedule=schedule,
     )
+    return metre_bundle(model, report, config, vocabulary, seed, train, meta), report
+
+
+def metre_bundle(
+    model: Any,
+    report: FitReport,
+    config: MetreConfig,
+    vocabulary: Vocabulary,
+    seed: int,
+    train: Sequence[Melody],
+    meta: dict[str, Any] | None = None,
+) -> Bundle:
+    """A trained metre-aware network as a bundle, with its training songs recorded."""
     logs, best = report.logs, report.best_epoch
     history = History(
         loss=logs["loss"],
@@ -159,7 +172,7 @@ def fit_metre_bundle(
         keep="best",
         last={"epoch": len(logs["loss"]), "loss": logs["loss"][-1]},
     )
-    bundle = Bundle(
+    return Bundle(
         model=model,
         vocabulary=vocabulary,
         config=config,
@@ -169,4 +182,3 @@ def fit_metre_bundle(
         versions=library_versions(),
         meta={**training_meta(train), **(meta or {}), "fit": report.to_dict()},
     )
-    return bundle, report

@@ -208,7 +208,7 @@ def test_nabi_help_is_light():
         "with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
         "    main(['--help'])\n"
         "for command in ('inspect', 'train', 'evaluate', 'predict', 'song', 'render', "
-        "'generate'):\n"
+        "'generate', 'crossval'):\n"
         "    with contextlib.redirect_stdout(io.StringIO()), contextlib.suppress(SystemExit):\n"
         "        main([command, '--help'])"
     )

@@ -139,7 +139,7 @@ def load_corpus(
 
 MIXTURE = "mixture"
 """``nabi train --corpus --preset mixture``: networks and n-grams mixed (``--parts``)."""
-DEFAULT_PARTS = "lstm,gru,ngram,interval-ngram"
+DEFAULT_PARTS = "metre,ngram,interval-ngram"
 
 
 def check_train_request(

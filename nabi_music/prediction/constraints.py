@@ -361,3 +361,144 @@ class Cursor:
     def advance(self, index: int) -> None:
         self.done += 1
         self.elapsed += int(self.plan.units[index])
+
+
+# --- phrases: a fixed length that ends on a cadence -------------------------------
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How a phrase ends: its last pitched note is untied, lasts at least ``beat``
+    quarters, starts on one of the ``strong`` positions (quarters from the downbeat) of
+    the phrase's last bar, and only rests follow it; with ``tonic``, that note is the
+    tonic of the constraints' key."""
+
+    beat: Fraction
+    strong: tuple[Fraction, ...] = (Fraction(0),)
+    tonic: bool = False
+
+
+class PhrasePlan:
+    """The masks of one phrase of ``bars`` whole bars that ends on a :class:`Cadence`.
+
+    A phrase starts on a downbeat and fills its bars exactly (no note crosses its end;
+    with ``constraints.ties`` notes may cross the bar lines inside it). The look-ahead is
+    a dynamic programme over (time left in the phrase, whether the cadence note has
+    been played): from every state the plan keeps, the phrase can still be finished,
+    so walking it with :class:`PhraseCursor` never gets stuck.
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        constraints: Constraints,
+        bars: int,
+        cadence: Cadence,
+    ) -> None:
+        if constraints.bar is None or constraints.bar <= 0:
+            raise InputError("phrases need a time signature: give one with --time-signature")
+        if bars < 1:
+            raise InputError(f"a phrase must last at least 1 bar, got {bars}")
+        self.vocabulary = vocabulary
+        self.constraints = constraints
+        self.cadence = cadence
+        self.bars = bars
+        notes = [parse_code(c) for c in vocabulary.codes]
+        self.notes = notes
+        plain = constraints.without(["tonic"])
+        static, _ = _pitch_masks(notes, plain)
+        bar = constraints.bar
+        grid = _grid([*(n.duration for n in notes), bar, cadence.beat, *cadence.strong])
+        self.grid = grid
+        units = np.array([int(n.duration / grid) for n in notes], dtype=np.int64)
+        self.units = units
+        self.bar_units = int(bar / grid)
+        self.length = bars * self.bar_units
+        pitched = np.array([n.pitch is not None for n in notes], dtype=bool)
+        tied = np.array([n.tie for n in notes], dtype=bool)
+        self.static = static
+        self.rest = ~pitched
+        closing = static & pitched & ~tied & (units >= int(cadence.beat / grid))
+        if cadence.tonic:
+            if constraints.tonic is None:
+                raise InputError("an ending on the tonic needs a key: give one with --key")
+            tonic = constraints.tonic.tonic
+            closing &= np.array(
+                [n.pitch is not None and n.pitch.midi % 12 == tonic for n in notes], dtype=bool
+            )
+        self.closing = closing
+        strong = {int(s / grid) % self.bar_units for s in cadence.strong}
+        n, size = len(notes), self.length
+        self.normal = np.zeros((size + 1, n), dtype=bool)
+        self.closes = np.zeros((size + 1, n), dtype=bool)
+        self.rests = np.zeros((size + 1, n), dtype=bool)
+        before = np.zeros(size + 1, dtype=bool)  # the cadence is still to come
+        after = np.zeros(size + 1, dtype=bool)  # the cadence was played: rests only
+        after[0] = True
+        for t in range(1, size + 1):
+            position = (size - t) % self.bar_units
+            if constraints.ties:
+                legal = np.ones(n, dtype=bool)
+            else:
+                legal = position + units <= self.bar_units
+            fits = units <= t
+            left = np.where(fits, t - units, 0)
+            self.rests[t] = self.rest & legal & fits & after[left]
+            self.normal[t] = static & legal & (units < t) & before[left]
+            in_last_bar = t <= self.bar_units and (self.bar_units - t) % self.bar_units in strong
+            if in_last_bar:
+                self.closes[t] = closing & legal & fits & after[left]
+            after[t] = bool(self.rests[t].any())
+            before[t] = bool(self.normal[t].any() or self.closes[t].any())
+        self.before, self.after = before, after
+
+    def feasible(self, elapsed: int = 0) -> bool:
+        """True when the phrase can be finished after ``elapsed`` grid units of it."""
+        t = self.length - elapsed
+        return 0 < t <= self.length and bool(self.before[t])
+
+    def units_of(self, duration: Fraction) -> int | None:
+        """``duration`` in grid units, or None when it is off the grid."""
+        value = Fraction(duration) / self.grid
+        return int(value) if value.denominator == 1 else None
+
+    def cursor(self, elapsed: int = 0) -> PhraseCursor:
+        return PhraseCursor(self, elapsed)
+
+    def closing_durations(self) -> list[Fraction]:
+        """The durations a cadence note may have (for messages)."""
+        return sorted({self.notes[i].duration for i in np.flatnonzero(self.closing)})
+
+
+class PhraseCursor:
+    """One phrase's walk through a :class:`PhrasePlan` (mutable, local to one phrase)."""
+
+    def __init__(self, plan: PhrasePlan, elapsed: int = 0) -> None:
+        self.plan = plan
+        self.left = plan.length - elapsed
+        self.before, self.after = True, False
+        self.done = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.left <= 0
+
+    def mask(self) -> np.ndarray:
+        p, t = self.plan, self.left
+        out = np.zeros(len(p.notes), dtype=bool)
+        if self.before:
+            out |= p.normal[t] | p.closes[t]
+        if self.after:
+            out |= p.rests[t]
+        return out
+
+    def advance(self, index: int) -> None:
+        p, t = self.plan, self.left
+        closes = self.before and bool(p.closes[t, index])
+        before = self.before and bool(p.normal[t, index])
+        after = closes or (self.after and bool(p.rests[t, index]))
+        if not (before or after):
+            raise InputError(f"the code {p.vocabulary.codes[index]} cannot come here")
+        self.before, self.after = before, after
+        self.left -= int(p.units[index])
+        self.done += 1

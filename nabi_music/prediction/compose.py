@@ -47,7 +47,7 @@ from nabi_music.evaluation.stats import (
 )
 from nabi_music.models.bundle import Bundle
 from nabi_music.music.keys import Scale, parse_scale
-from nabi_music.music.metre import bar_length, written_codes
+from nabi_music.music.metre import bar_length, beat_length, written_codes
 from nabi_music.music.notes import Melody, parse_code, parse_codes
 from nabi_music.music.ranges import parse_pitch_range
 from nabi_music.prediction.constraints import Constraints, Length, Plan
@@ -83,6 +83,8 @@ class Request:
     """Bars per phrase of the form (default :data:`DEFAULT_PHRASE_BARS`)."""
     vary: float | None = None
     """The probability that each note of a repeated phrase is re-sampled (default 0)."""
+    no_syncopation: bool = False
+    """No note starting off the beat sounds over the next beat (implies whole bars)."""
 
     def __post_init__(self) -> None:
         if self.form is None:
@@ -140,6 +142,7 @@ class Request:
             "form": None if form is None else form.letters,
             "phrase_bars": None if form is None else form.phrase_bars,
             "vary": None if form is None else form.vary,
+            "no_syncopation": self.no_syncopation,
         }
 
 
@@ -446,7 +449,9 @@ def settle(
             "a form's last phrase ends on the tonic, which needs a key, and neither the "
             "primer nor the bundle says one: give it with --key, as in --key 'D major'"
         )
-    whole_bars = request.whole_bars or request.bars is not None or form is not None
+    whole_bars = (
+        request.whole_bars or request.bars is not None or form is not None or request.no_syncopation
+    )
     if form is not None and bar is None:
         raise InputError(
             "a form needs a time signature, and neither the primer nor the bundle says "
@@ -466,6 +471,8 @@ def settle(
         end_on_tonic=request.end_on_tonic or form is not None,
         tonic=tonic,
         metre=time_signature,
+        no_syncopation=request.no_syncopation,
+        beat=beat_length(time_signature) if time_signature else None,
     )
     return Setting(key, scale, time_signature, constraints)
 
@@ -641,6 +648,8 @@ def _describe(settings: Sequence[Setting]) -> tuple[str, ...]:
         out.append("whole bars of each melody's metre" + (" (ties allowed)" if c.ties else ""))
     if c.end_on_tonic:
         out.append("ending on the tonic")
+    if c.no_syncopation:
+        out.append("no syncopation")
     return tuple(out)
 
 

@@ -148,7 +148,8 @@ class Phrase:
         if self.kind == "repeat":
             text += f" (repeats phrase {self.of})"
         elif self.kind == "variant":
-            text += f" (varies phrase {self.of}: {self.changed} notes changed)"
+            noun = "note" if self.changed == 1 else "notes"
+            text += f" (varies phrase {self.of}: {self.changed} {noun} changed)"
         return text
 
 

@@ -3,9 +3,9 @@
 It shows each melody engraved (the primer in grey) with its audio player and
 files, then the musical statistics of the melodies beside the training songs'
 (and the primer score's): range, pitch-class entropy, in-scale rate, interval
-sizes, the repeated n-gram rate, the rhythm figures, the generated melodies'
-figures against the range of the training songs' own, and the interval
-histogram as shares of all intervals; then the command that repeats the run,
+sizes, the repeated n-gram rate, the interval histogram as shares of all
+intervals, the rhythm figures, and the generated melodies' figures against the
+range of the training songs' own; then the command that repeats the run,
 every file it wrote and its facts. The page follows the song report's house rules: self-contained,
 relative links only, no script, every text HTML-escaped.
 """
@@ -99,9 +99,9 @@ def composition_html(
             + "\n".join(_melody(composition, folder, files, g.index) for g in composition.melodies)
             + "</section>",
             _stats(composition),
+            _intervals(composition),
             _rhythm(composition),
             _comparison(composition),
-            _intervals(composition),
             command_section(command, command_note),
             files_section(written, FILES_HINT),
             facts_section(

@@ -220,12 +220,13 @@ class FormPlan:
         closing = plan.closing_durations()
         if not closing:
             return (
-                f"{what} must end on an untied note{tonic} of at least a beat ({beat} "
-                f"quarters in {metre}), and the model knows none that the constraints allow"
+                f"{what} must end on an untied note of at least a beat ({beat} quarters in "
+                f"{metre}){tonic}, and the model knows none that the constraints allow"
             )
         longest = ", ".join(format_quarters(d) for d in closing)
+        bars = self.form.phrase_bars
         return (
-            f"{what} cannot fill {self.form.phrase_bars} bar(s) of {metre} and end on a "
+            f"{what} cannot fill {bars} bar{'s' if bars != 1 else ''} of {metre} and end on a "
             f"note{tonic} of at least a beat on a strong beat of its last bar, followed only "
             f"by rests (such a note can last {longest} quarters with the model's codes): "
             "try other --phrase-bars, --time-signature or --key"

@@ -187,8 +187,9 @@ class FormPlan:
                 f"phrase only {format_quarters(phrase)} (--phrase-bars {form.phrase_bars} of "
                 f"{constraints.metre}): give a shorter primer or longer phrases"
             )
-        # the constraints of the whole melody first: a conflict among them is named
-        Plan(vocabulary, constraints, Length(end=form.bars * bar), self.start)
+        # the constraints of the whole melody first (key, range, bars): a conflict among
+        # them is named; the tonic ending is the last phrase's cadence, planned below
+        Plan(vocabulary, constraints.without(["tonic"]), Length(end=form.bars * bar), self.start)
         metre = constraints.metre
         last = form.letters[-1]
         self.tonic = [letter == last for letter in form.letters]

@@ -150,22 +150,41 @@ _STATS_HINT = (
 )
 
 
+def _table_section(
+    section: str,
+    title: str,
+    hint: str,
+    heads: Sequence[str],
+    rows: Sequence[tuple[str, Sequence[str]]],
+) -> str:
+    """A section holding one table: a header row, then one row per ``(label, cells)``."""
+    head = "".join(f"<th scope=col>{_e(h)}</th>" for h in heads)
+    body = "\n".join(
+        f"<tr><th scope=row>{_e(label)}</th>"
+        + "".join(f"<td>{_e(c)}</td>" for c in cells)
+        + "</tr>"
+        for label, cells in rows
+    )
+    return (
+        f'<section id="{section}"><h2>{_e(title)}</h2>\n'
+        f"<p class=hint>{_e(hint)}</p>\n"
+        f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></section>"
+    )
+
+
 def _stats(composition: Composition) -> str:
-    head = "".join(
-        f"<th scope=col>{_e(h)}</th>"
-        for h in (
-            "",
-            "notes",
-            "range",
-            "span",
-            "pitch-class entropy",
-            "in key",
-            "|interval|",
-            "steps",
-            "copied n=4",
-            "n=6",
-            "n=8",
-        )
+    heads = (
+        "",
+        "notes",
+        "range",
+        "span",
+        "pitch-class entropy",
+        "in key",
+        "|interval|",
+        "steps",
+        "copied n=4",
+        "n=6",
+        "n=8",
     )
     rows = []
     for label, s in stats_rows(composition):
@@ -183,18 +202,8 @@ def _stats(composition: Composition) -> str:
             _pct(rep["6"]),
             _pct(rep["8"]),
         )
-        rows.append(
-            f"<tr><th scope=row>{_e(label)}</th>"
-            + "".join(f"<td>{_e(c)}</td>" for c in cells)
-            + "</tr>"
-        )
-    return (
-        '<section id="statistics"><h2>Statistics</h2>\n'
-        f"<p class=hint>{_e(_STATS_HINT)}</p>\n"
-        f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n"
-        + "\n".join(rows)
-        + "\n</tbody></table></section>"
-    )
+        rows.append((label, cells))
+    return _table_section("statistics", "Statistics", _STATS_HINT, heads, rows)
 
 
 RHYTHM_DURATIONS = ("1/4", "1/2", "1", "3/2", "2")
@@ -225,7 +234,6 @@ def _rhythm(composition: Composition) -> str:
         "bars repeated",
         "2-bar groups repeated",
     )
-    head = "".join(f"<th scope=col>{_e(h)}</th>" for h in heads)
     body = []
     for label, r in rows:
         cells = (
@@ -238,18 +246,8 @@ def _rhythm(composition: Composition) -> str:
             _pct(r["bar_repetition"]),
             _pct(r["two_bar_repetition"]),
         )
-        body.append(
-            f"<tr><th scope=row>{_e(label)}</th>"
-            + "".join(f"<td>{_e(c)}</td>" for c in cells)
-            + "</tr>"
-        )
-    return (
-        '<section id="rhythm"><h2>Rhythm</h2>\n'
-        f"<p class=hint>{_e(_RHYTHM_HINT)}</p>\n"
-        f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n"
-        + "\n".join(body)
-        + "\n</tbody></table></section>"
-    )
+        body.append((label, cells))
+    return _table_section("rhythm", "Rhythm", _RHYTHM_HINT, heads, body)
 
 
 def _figure(value: float, kind: str) -> str:
@@ -269,7 +267,6 @@ def _comparison(composition: Composition) -> str:
         "training min–max",
         "within",
     )
-    head = "".join(f"<th scope=col>{_e(h)}</th>" for h in heads)
     body = []
     for r in rows:
         kind = r["kind"]
@@ -280,11 +277,7 @@ def _comparison(composition: Composition) -> str:
             f"{_figure(r['training_min'], kind)}–{_figure(r['training_max'], kind)}",
             "yes" if r["within"] else "no: outside",
         )
-        body.append(
-            f"<tr><th scope=row>{_e(r['label'])}</th>"
-            + "".join(f"<td>{_e(c)}</td>" for c in cells)
-            + "</tr>"
-        )
+        body.append((r["label"], cells))
     outside = [r["label"] for r in rows if not r["within"]]
     verdict = (
         f"Outside the training songs' range: {', '.join(outside)}."
@@ -297,13 +290,7 @@ def _comparison(composition: Composition) -> str:
         "the other songs: leave-one-out). The range is the central 90% of the songs' own "
         f"figures (5th to 95th percentile). {verdict}"
     )
-    return (
-        '<section id="against-training"><h2>Against the training songs</h2>\n'
-        f"<p class=hint>{_e(hint)}</p>\n"
-        f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n"
-        + "\n".join(body)
-        + "\n</tbody></table></section>"
-    )
+    return _table_section("against-training", "Against the training songs", hint, heads, body)
 
 
 def interval_shares(intervals: dict[str, int]) -> dict[str, float]:

@@ -273,6 +273,8 @@ def test_nabi_generate_form(bundle_path, tmp_path):
         (["--phrase-bars", "2"], "--phrase-bars sets the length of a form's phrases"),
         (["--form", "AB", "--length", "9"], "leave out --length"),
         (["--form", "AB", "--bars", "3"], "--bars 3 but --form AB of 4-bar phrases makes 8"),
+        (["--form", "A" * 64, "--phrase-bars", "64", "--count", "1000"], "over the limit"),
+        (["--form", "AB", "--vary", "nan"], "--vary nan: expected a probability"),
     ):
         result = nabi("generate", str(bundle_path), *args, "--out", str(bad))
         assert result.returncode == 2, (args, result.stderr)

@@ -18,6 +18,7 @@ from nabi_music.cli.common import (
     add_notation_arguments,
     notation_of,
 )
+from nabi_music.cli.options import MAX_GENERATED_BARS
 from nabi_music.cli.terminal import err, shown_path
 from nabi_music.errors import InputError
 from nabi_music.evaluation.stats import duration_label
@@ -179,6 +180,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         vary=args.vary,
         no_syncopation=args.no_syncopation,
     )
+    form = request.song_form
+    if form is not None and request.count * form.bars > MAX_GENERATED_BARS:
+        raise InputError(
+            f"--count {request.count:,} times the {form.bars} bars of --form {form.letters} "
+            f"is {request.count * form.bars:,} bars, over the limit of "
+            f"{MAX_GENERATED_BARS:,} bars in one run"
+        )
     # option values are checked before TensorFlow loads, so a typo fails at once
     if args.key and args.key != "auto":
         parse_scale(args.key)

@@ -51,7 +51,9 @@ def test_what_python_shows_is_short(tmp_path):
     melody = nabi_music.read(ROOT / "scores" / "nabiya.ly")[0]
     assert repr(melody) == "<Melody '나비야': 54 notes, C major, 2/4: g8 e8 e4 f8 d8 d4 c8 d8 …>"
     assert melody_stats("g8 e8 e4") == melody_stats(["g8", "e8", "e4"])
-    assert melody_stats(melody) == melody_stats(melody.codes)
+    # a Melody brings its metre (and upbeat) for the rhythm figures
+    metred = melody_stats(melody.codes, time_signature="2/4", pickup=melody.pickup)
+    assert melody_stats(melody) == metred and metred["rhythm"] is not None
     bundle = nabi_music.train(melody, "mlp", epochs=3)
     again = nabi_music.load_bundle(nabi_music.save_bundle(bundle, tmp_path / "m.nabi"))
     for b in (bundle, again):

@@ -18,8 +18,10 @@ from nabi_music.cli.common import (
     add_notation_arguments,
     notation_of,
 )
+from nabi_music.cli.options import MAX_GENERATED_BARS
 from nabi_music.cli.terminal import err, shown_path
 from nabi_music.errors import InputError
+from nabi_music.evaluation.stats import duration_label
 from nabi_music.fileio import check_out_dir
 from nabi_music.media.audio import AUDIO_FORMATS, instrument_program
 from nabi_music.models.bundle import load_bundle
@@ -34,6 +36,7 @@ from nabi_music.prediction.compose import (
     start_padded,
     stats_rows,
 )
+from nabi_music.prediction.form import DEFAULT_PHRASE_BARS, parse_form
 from nabi_music.prediction.sampling import Sampling
 from nabi_music.runs.generate import (
     DEFAULT_FORMATS,
@@ -96,6 +99,31 @@ def add_generate_command(sub: Any) -> None:
     )
     p.add_argument("--end-on-tonic", action="store_true", help="the last note is the key's tonic")
     p.add_argument(
+        "--form",
+        metavar="LETTERS",
+        help="a song of phrases such as AABA: a repeated letter repeats its phrase, every "
+        "phrase ends on a note of a beat or more on a strong beat, the last on the tonic "
+        "(sets the length: letters x --phrase-bars)",
+    )
+    p.add_argument(
+        "--phrase-bars",
+        type=int,
+        metavar="N",
+        help=f"bars per phrase of --form ({DEFAULT_PHRASE_BARS})",
+    )
+    p.add_argument(
+        "--vary",
+        type=float,
+        metavar="P",
+        help="with --form: each note of a repeated phrase is re-sampled with probability "
+        "P (0 to 1; its rhythm kept); 0: exact repeats (default)",
+    )
+    p.add_argument(
+        "--no-syncopation",
+        action="store_true",
+        help="no note that starts off the beat sounds over the next beat (implies --whole-bars)",
+    )
+    p.add_argument(
         "--time-signature",
         metavar="N/D",
         help="metre (default: the primer's, or the training melodies')",
@@ -147,7 +175,18 @@ def cmd_generate(args: argparse.Namespace) -> int:
         ties=args.ties,
         end_on_tonic=args.end_on_tonic,
         time_signature=args.time_signature,
+        form=parse_form(args.form) if args.form is not None else None,
+        phrase_bars=args.phrase_bars,
+        vary=args.vary,
+        no_syncopation=args.no_syncopation,
     )
+    form = request.song_form
+    if form is not None and request.count * form.bars > MAX_GENERATED_BARS:
+        raise InputError(
+            f"--count {request.count:,} times the {form.bars} bars of --form {form.letters} "
+            f"is {request.count * form.bars:,} bars, over the limit of "
+            f"{MAX_GENERATED_BARS:,} bars in one run"
+        )
     # option values are checked before TensorFlow loads, so a typo fails at once
     if args.key and args.key != "auto":
         parse_scale(args.key)
@@ -189,9 +228,19 @@ def cmd_generate(args: argparse.Namespace) -> int:
         print(
             f"melody {g.index} (primer: {g.primer.origin}; {setting}): {' '.join(g.melody.codes)}"
         )
+        if g.phrases:
+            print(f"  phrases: {'; '.join(p.describe() for p in g.phrases)}")
     print()
     print(stats_table(composition))
     print()
+    rhythm = rhythm_table(composition)
+    if rhythm:
+        print(rhythm)
+        print()
+    comparison = composition.stats().get("comparison")
+    if comparison:
+        print(comparison_table(comparison))
+        print()
     for note in written.notes:
         err(f"warning: {note}")
     for skipped in written.skipped:
@@ -211,6 +260,70 @@ def _pct(value: Any) -> str:
 
 def _num(value: Any, fmt: str) -> str:
     return "-" if value is None else format(value, fmt)
+
+
+RHYTHM_DURATIONS = ("1/4", "1/2", "1", "3/2", "2")
+"""The note lengths (quarters) the rhythm table shows: 16th, 8th, quarter, dotted quarter, half."""
+
+
+def rhythm_table(composition: Composition) -> str:
+    """The rhythm figures as a text table (empty when no melody has a metre)."""
+    rows = [(label, s["rhythm"]) for label, s in stats_rows(composition) if s.get("rhythm")]
+    if not rows:
+        return ""
+    names = "".join(f"{duration_label(d):>8}" for d in RHYTHM_DURATIONS)
+    header = (
+        f"{'rhythm':<22}{'beats':>6}{'downb.':>7}{'sync.':>6}{names}"
+        f"{'last':>6}{'on 1':>6}{'bars rep':>9}{'2-bar':>6}"
+    )
+    lines = [header, "-" * len(header)]
+    for label, r in rows:
+        shares = "".join(f"{_pct(r['durations'].get(d, 0.0)):>8}" for d in RHYTHM_DURATIONS)
+        lines.append(
+            f"{label:<22}{_pct(r['onsets_on_beats']):>6}{_pct(r['onsets_on_downbeats']):>7}"
+            f"{_pct(r['syncopation_rate']):>6}{shares}"
+            f"{_num(r['last_note_beats'], '.1f'):>6}{_pct(r['last_note_on_downbeat']):>6}"
+            f"{_pct(r['bar_repetition']):>9}{_pct(r['two_bar_repetition']):>6}"
+        )
+    lines.append(
+        "beats/downb.: onsets on beats/downbeats; sync.: notes off the beat sounding over "
+        "the next; note lengths as shares of notes; last: the last note's length in beats; "
+        "on 1: last notes on a downbeat; bars rep/2-bar: bars (pairs) repeating an earlier one"
+    )
+    return "\n".join(lines)
+
+
+def _figure(value: float, kind: str) -> str:
+    return f"{value:.1%}" if kind == "pct" else f"{value:.2f}"
+
+
+def comparison_table(rows: list[dict[str, Any]]) -> str:
+    """Each figure: the generated melodies' mean beside the training songs' mean and the
+    central 90% of their own figures (each song alone, its n-grams looked up in the
+    other songs); ``!`` marks a mean outside that range."""
+    songs = max(r["training_songs"] for r in rows)
+    header = f"{'figure':<32}{'generated':>10}{'training':>10}   training songs 5%..95%  (min..max)"
+    lines = [
+        f"generated (mean of the melodies) against the {songs} training songs' own figures",
+        header,
+        "-" * len(header),
+    ]
+    for r in rows:
+        kind = r["kind"]
+        span = f"{_figure(r['training_low'], kind)}..{_figure(r['training_high'], kind)}"
+        extremes = f"({_figure(r['training_min'], kind)}..{_figure(r['training_max'], kind)})"
+        mark = "" if r["within"] else "  ! outside"
+        lines.append(
+            f"{r['label']:<32}{_figure(r['generated_mean'], kind):>10}"
+            f"{_figure(r['training_mean'], kind):>10}   {span:<22}{extremes}{mark}"
+        )
+    outside = [r["label"] for r in rows if not r["within"]]
+    lines.append(
+        f"outside the training range: {', '.join(outside)}"
+        if outside
+        else "every figure lies within the training songs' range"
+    )
+    return "\n".join(lines)
 
 
 def stats_table(composition: Composition) -> str:

@@ -17,7 +17,14 @@ For a group of melodies (one generated melody, or all the training songs):
   part (so a continuation of the primer counts). For the training songs
   themselves the rate is leave-one-out: the fraction of each song's n-grams
   found in the *other* training songs (None with a single song), the level of
-  sharing a repertoire has with itself.
+  sharing a repertoire has with itself;
+- **rhythm** (for melodies with a time signature; :mod:`nabi_music.evaluation.rhythm`):
+  onsets on beats and downbeats, syncopations, the duration histogram, the last
+  note's length and place in the bar, and how much bars and two-bar groups repeat.
+
+:func:`compare` sets generated melodies' figures beside the range of the training
+songs' own (each training song described alone, its n-grams looked up in the
+*other* songs): the figures a model should reproduce.
 
 Every function returns plain dicts of numbers and strings, ready for JSON.
 """
@@ -29,7 +36,12 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
 
+import numpy as np
+
+from nabi_music.evaluation.rhythm import RhythmCounts, duration_name, rhythm_counts, rhythm_figures
 from nabi_music.music.keys import Scale
 from nabi_music.music.notes import Melody, Pitch, parse_code
 
@@ -44,6 +56,10 @@ class Sample:
     codes: tuple[str, ...]
     scale: Scale | None = None
     start: int = 0
+    time_signature: str | None = None
+    """The metre, for the rhythm figures (None: no rhythm figures)."""
+    pickup: Fraction | None = None
+    """The upbeat's length in quarters (None: the melody starts on a downbeat)."""
 
 
 @dataclass(frozen=True)
@@ -126,7 +142,11 @@ def describe(
     intervals: Counter[int] = Counter()
     notes = rests = 0
     copied = {n: [0, 0] for n in NGRAM_SIZES}
+    rhythm: RhythmCounts | None = None
     for sample in samples:
+        if sample.time_signature:
+            counts = rhythm_counts(sample.codes, sample.time_signature, sample.pickup, sample.start)
+            rhythm = counts if rhythm is None else rhythm + counts
         codes = list(sample.codes)
         part = codes[sample.start :]
         notes += len(part)
@@ -176,6 +196,7 @@ def describe(
             else None
         ),
         "repeated_ngram_rate": repeated,
+        "rhythm": None if rhythm is None else rhythm_figures(rhythm),
     }
 
 
@@ -184,19 +205,111 @@ def melody_stats(
     scale: Scale | None = None,
     training: NgramIndex | None = None,
     start: int = 0,
+    time_signature: str | None = None,
+    pickup: Fraction | None = None,
 ) -> dict[str, object]:
     """The statistics of one melody (its codes from ``start`` on; see :func:`describe`):
-    a list of codes, one string of them (``"g8 e8 e4"``) or a :class:`Melody`."""
+    a list of codes, one string of them (``"g8 e8 e4"``) or a :class:`Melody` (whose
+    metre and upbeat are then used unless given)."""
     if isinstance(codes, Melody):
+        time_signature = time_signature or codes.time_signature
+        pickup = pickup if pickup is not None else codes.pickup
         codes = codes.codes
     elif isinstance(codes, str):
         codes = codes.split()
-    return describe([Sample(tuple(codes), scale, start)], training)
+    return describe([Sample(tuple(codes), scale, start, time_signature, pickup)], training)
 
 
 def corpus_stats(
-    songs: Sequence[tuple[Sequence[str], Scale | None]], training: NgramIndex | None = None
+    songs: Sequence[tuple[Sequence[str], Scale | None] | Sample],
+    training: NgramIndex | None = None,
 ) -> dict[str, object]:
-    """The pooled statistics of training songs ``(codes, scale)``, n-gram rates leave-one-out."""
-    samples = [Sample(tuple(codes), scale) for codes, scale in songs]
+    """The pooled statistics of training songs (``(codes, scale)`` or :class:`Sample`),
+    n-gram rates leave-one-out."""
+    samples = [s if isinstance(s, Sample) else Sample(tuple(s[0]), s[1]) for s in songs]
     return describe(samples, training, leave_one_out=True)
+
+
+# --- generated against training: the leave-one-out range ---------------------------
+
+FIGURES: tuple[tuple[str, str, str], ...] = (
+    ("span_semitones", "span (semitones)", "num"),
+    ("pitch_class_entropy_bits", "pitch-class entropy (bits)", "num"),
+    ("in_scale_rate", "in key", "pct"),
+    ("mean_abs_interval", "mean |interval| (semitones)", "num"),
+    ("step_rate", "steps (|interval| <= 2)", "pct"),
+    ("copied_4", "4-grams also in training", "pct"),
+    ("onsets_on_beats", "onsets on beats", "pct"),
+    ("onsets_on_downbeats", "onsets on downbeats", "pct"),
+    ("syncopation_rate", "syncopations", "pct"),
+    ("duration_1/2", "8th notes", "pct"),
+    ("duration_1", "quarter notes", "pct"),
+    ("duration_3/2", "dotted quarter notes", "pct"),
+    ("duration_2", "half notes", "pct"),
+    ("last_note_beats", "last note (beats)", "num"),
+    ("last_note_on_downbeat", "last note on a downbeat", "pct"),
+    ("bar_repetition", "bars repeating an earlier bar", "pct"),
+    ("two_bar_repetition", "2-bar groups repeating", "pct"),
+)
+"""The figures :func:`compare` sets side by side: (key, label, kind: ``pct`` or ``num``)."""
+
+CENTRAL = (5.0, 95.0)
+"""The training songs' range: the central 90% of their own figures (percentiles)."""
+
+
+def figures(stats: dict[str, Any]) -> dict[str, float | None]:
+    """The scalar figures of one melody's :func:`describe` dict, by :data:`FIGURES` key."""
+    rhythm = stats.get("rhythm") or {}
+    durations = rhythm.get("durations") or {}
+    out: dict[str, float | None] = {}
+    for key, _, _ in FIGURES:
+        if key == "copied_4":
+            out[key] = (stats.get("repeated_ngram_rate") or {}).get("4")
+        elif key.startswith("duration_"):
+            out[key] = durations.get(key.split("_", 1)[1], 0.0) if rhythm else None
+        elif key in stats:
+            out[key] = stats[key]
+        else:
+            out[key] = rhythm.get(key)
+    return out
+
+
+def compare(
+    generated: Sequence[dict[str, Any]], training: Sequence[dict[str, float | None]]
+) -> list[dict[str, Any]]:
+    """Each figure of :data:`FIGURES`: the generated melodies' mean (``generated``: each
+    melody's :func:`describe` dict) beside the training songs' mean, central range
+    (:data:`CENTRAL` percentiles) and extremes (``training``: each song's
+    :func:`figures`, described alone, n-grams leave-one-out), and whether the mean
+    lies within the central range."""
+    mine = [figures(s) for s in generated]
+    rows = []
+    for key, label, kind in FIGURES:
+        gen = [f[key] for f in mine if f.get(key) is not None]
+        ref = [f[key] for f in training if f.get(key) is not None]
+        if not gen or not ref:
+            continue
+        low, high = (float(v) for v in np.percentile(ref, CENTRAL))
+        mean = float(np.mean(gen))
+        rows.append(
+            {
+                "figure": key,
+                "label": label,
+                "kind": kind,
+                "generated_mean": round(mean, 4),
+                "generated_melodies": len(gen),
+                "training_mean": round(float(np.mean(ref)), 4),
+                "training_low": round(low, 4),
+                "training_high": round(high, 4),
+                "training_min": round(float(min(ref)), 4),
+                "training_max": round(float(max(ref)), 4),
+                "training_songs": len(ref),
+                "within": bool(low - 1e-9 <= mean <= high + 1e-9),
+            }
+        )
+    return rows
+
+
+def duration_label(key: str) -> str:
+    """A duration histogram key (quarters) as a name: ``1/2`` -> ``8th``."""
+    return duration_name(key)

@@ -90,3 +90,63 @@ def written_codes(melody: Melody) -> list[str]:
     bar = bar_length(melody.time_signature)
     start = first_position(bar, melody.pickup)
     return [format_code(w.note) for w in written_notes(melody.notes, bar, start)]
+
+
+# --- beats and strong beats ---------------------------------------------------
+
+
+def is_compound(time_signature: str) -> bool:
+    """True for a compound metre (6/8, 9/8, 12/8, 6/4 ...): its beat is three of its units."""
+    num, _ = parse_time_signature(time_signature)
+    return num % 3 == 0 and num > 3
+
+
+def beat_length(time_signature: str) -> Fraction:
+    """The metre's beat in quarters: the unit of a simple metre (a quarter in 2/4 3/4 4/4,
+    a half in 2/2, an eighth in 3/8), three units of a compound one (a dotted quarter in
+    6/8 9/8 12/8)."""
+    _, den = parse_time_signature(time_signature)
+    unit = Fraction(4, den)
+    return 3 * unit if is_compound(time_signature) else unit
+
+
+def strong_positions(time_signature: str) -> tuple[Fraction, ...]:
+    """Where in the bar (quarters from the downbeat) the strong beats fall: the downbeat,
+    and the middle of a bar of four beats or more in an even number (beat 3 of 4/4,
+    the third dotted quarter of 12/8)."""
+    bar = bar_length(time_signature)
+    beats = bar / beat_length(time_signature)
+    if beats.denominator == 1 and beats >= 4 and beats % 2 == 0:
+        return (Fraction(0), bar / 2)
+    return (Fraction(0),)
+
+
+def beat_strength(time_signature: str, position: Fraction) -> int:
+    """The metrical weight of a position in the bar: 3 on the downbeat, 2 on another strong
+    beat, 1 on another beat, 0 off the beat."""
+    bar = bar_length(time_signature)
+    position = Fraction(position) % bar
+    if position == 0:
+        return 3
+    if position in strong_positions(time_signature):
+        return 2
+    return 1 if position % beat_length(time_signature) == 0 else 0
+
+
+def onset_positions(
+    notes: Sequence[Note], bar: Fraction, start: Fraction = Fraction(0)
+) -> list[Fraction]:
+    """Where in its bar each note starts (quarters from the bar's downbeat), the first
+    note at ``start`` (see :func:`first_position`)."""
+    out = []
+    time = Fraction(start)
+    for note in notes:
+        out.append(time % bar)
+        time += note.duration
+    return out
+
+
+def format_quarters(value: Fraction) -> str:
+    """A length in quarters as text: ``2``, ``3/2``."""
+    value = Fraction(value)
+    return str(value.numerator) if value.denominator == 1 else str(value)

@@ -3,9 +3,10 @@
 It shows each melody engraved (the primer in grey) with its audio player and
 files, then the musical statistics of the melodies beside the training songs'
 (and the primer score's): range, pitch-class entropy, in-scale rate, interval
-sizes, the repeated n-gram rate, and the interval histogram as shares of all
-intervals; then the command that repeats the run, every file it wrote and its
-facts. The page follows the song report's house rules: self-contained,
+sizes, the repeated n-gram rate, the interval histogram as shares of all
+intervals, the rhythm figures, and the generated melodies' figures against the
+range of the training songs' own; then the command that repeats the run,
+every file it wrote and its facts. The page follows the song report's house rules: self-contained,
 relative links only, no script, every text HTML-escaped.
 """
 
@@ -17,6 +18,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from nabi_music.evaluation.stats import duration_label
 from nabi_music.pages.frame import (
     command_section,
     facts_section,
@@ -98,6 +100,8 @@ def composition_html(
             + "</section>",
             _stats(composition),
             _intervals(composition),
+            _rhythm(composition),
+            _comparison(composition),
             command_section(command, command_note),
             files_section(written, FILES_HINT),
             facts_section(
@@ -119,6 +123,9 @@ def _melody(
     caption = f"{len(g.codes)} new notes" + (f"; {setting}" if setting else "")
     if g.primer.codes:
         caption += f"; primer: {' '.join(g.primer.codes)} ({g.primer.origin})"
+    if g.phrases:
+        form = "".join(p.letter for p in g.phrases)
+        caption += f"; form {form}: " + "; ".join(p.describe() for p in g.phrases)
     title = g.melody.title or f"melody {index}"
     # the melody's files share one name: link each file of a known kind found beside it
     stem = Path(next(iter(made.values()))).with_suffix("") if made else folder / "melody"
@@ -143,22 +150,41 @@ _STATS_HINT = (
 )
 
 
+def _table_section(
+    section: str,
+    title: str,
+    hint: str,
+    heads: Sequence[str],
+    rows: Sequence[tuple[str, Sequence[str]]],
+) -> str:
+    """A section holding one table: a header row, then one row per ``(label, cells)``."""
+    head = "".join(f"<th scope=col>{_e(h)}</th>" for h in heads)
+    body = "\n".join(
+        f"<tr><th scope=row>{_e(label)}</th>"
+        + "".join(f"<td>{_e(c)}</td>" for c in cells)
+        + "</tr>"
+        for label, cells in rows
+    )
+    return (
+        f'<section id="{section}"><h2>{_e(title)}</h2>\n'
+        f"<p class=hint>{_e(hint)}</p>\n"
+        f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n{body}\n</tbody></table></section>"
+    )
+
+
 def _stats(composition: Composition) -> str:
-    head = "".join(
-        f"<th scope=col>{_e(h)}</th>"
-        for h in (
-            "",
-            "notes",
-            "range",
-            "span",
-            "pitch-class entropy",
-            "in key",
-            "|interval|",
-            "steps",
-            "copied n=4",
-            "n=6",
-            "n=8",
-        )
+    heads = (
+        "",
+        "notes",
+        "range",
+        "span",
+        "pitch-class entropy",
+        "in key",
+        "|interval|",
+        "steps",
+        "copied n=4",
+        "n=6",
+        "n=8",
     )
     rows = []
     for label, s in stats_rows(composition):
@@ -176,18 +202,95 @@ def _stats(composition: Composition) -> str:
             _pct(rep["6"]),
             _pct(rep["8"]),
         )
-        rows.append(
-            f"<tr><th scope=row>{_e(label)}</th>"
-            + "".join(f"<td>{_e(c)}</td>" for c in cells)
-            + "</tr>"
-        )
-    return (
-        '<section id="statistics"><h2>Statistics</h2>\n'
-        f"<p class=hint>{_e(_STATS_HINT)}</p>\n"
-        f"<table><thead><tr>{head}</tr></thead>\n<tbody>\n"
-        + "\n".join(rows)
-        + "\n</tbody></table></section>"
+        rows.append((label, cells))
+    return _table_section("statistics", "Statistics", _STATS_HINT, heads, rows)
+
+
+RHYTHM_DURATIONS = ("1/4", "1/2", "1", "3/2", "2")
+
+_RHYTHM_HINT = (
+    "Where the notes fall in the bar and how long they last (a tied note counts once, "
+    "rests are no notes). On beats / downbeats: the share of notes starting on a beat / "
+    "on the first beat of a bar. Syncopations: notes starting off the beat that sound on "
+    "over the next beat. Note lengths: the share of notes of each length. Last note: its "
+    "length in beats, and the share of melodies whose last note starts on a downbeat. "
+    "Bars / 2-bar groups repeated: the share of whole bars (pairs of bars) that repeat an "
+    "earlier one note for note."
+)
+
+
+def _rhythm(composition: Composition) -> str:
+    rows = [(label, s["rhythm"]) for label, s in stats_rows(composition) if s.get("rhythm")]
+    if not rows:
+        return ""
+    heads = (
+        "",
+        "on beats",
+        "on downbeats",
+        "syncopations",
+        *(duration_label(d) for d in RHYTHM_DURATIONS),
+        "last note (beats)",
+        "last note on a downbeat",
+        "bars repeated",
+        "2-bar groups repeated",
     )
+    body = []
+    for label, r in rows:
+        cells = (
+            _pct(r["onsets_on_beats"]),
+            _pct(r["onsets_on_downbeats"]),
+            _pct(r["syncopation_rate"]),
+            *(_pct(r["durations"].get(d, 0.0)) for d in RHYTHM_DURATIONS),
+            _num(r["last_note_beats"], ".1f"),
+            _pct(r["last_note_on_downbeat"]),
+            _pct(r["bar_repetition"]),
+            _pct(r["two_bar_repetition"]),
+        )
+        body.append((label, cells))
+    return _table_section("rhythm", "Rhythm", _RHYTHM_HINT, heads, body)
+
+
+def _figure(value: float, kind: str) -> str:
+    return f"{value:.1%}" if kind == "pct" else f"{value:.2f}"
+
+
+def _comparison(composition: Composition) -> str:
+    rows = composition.stats().get("comparison")
+    if not rows:
+        return ""
+    songs = max(r["training_songs"] for r in rows)
+    heads = (
+        "figure",
+        "generated (mean)",
+        "training (mean)",
+        "training songs 5%–95%",
+        "training min–max",
+        "within",
+    )
+    body = []
+    for r in rows:
+        kind = r["kind"]
+        cells = (
+            _figure(r["generated_mean"], kind),
+            _figure(r["training_mean"], kind),
+            f"{_figure(r['training_low'], kind)}–{_figure(r['training_high'], kind)}",
+            f"{_figure(r['training_min'], kind)}–{_figure(r['training_max'], kind)}",
+            "yes" if r["within"] else "no: outside",
+        )
+        body.append((r["label"], cells))
+    outside = [r["label"] for r in rows if not r["within"]]
+    verdict = (
+        f"Outside the training songs' range: {', '.join(outside)}."
+        if outside
+        else "Every figure lies within the training songs' range."
+    )
+    hint = (
+        f"Each figure of the generated melodies (their mean) beside the same figure of the "
+        f"{songs} training songs, each song described on its own (its 4-grams looked up in "
+        "the other songs: leave-one-out). The range is the central 90% of the songs' own "
+        f"figures (5th to 95th percentile). {verdict}"
+    )
+    return _table_section("against-training", "Against the training songs", hint, heads, body)
 
 
 def interval_shares(intervals: dict[str, int]) -> dict[str, float]:
@@ -236,7 +339,15 @@ def _intervals(composition: Composition) -> str:
 def _facts(composition: Composition) -> list[tuple[str, str]]:
     request = composition.request
     sampling = request.sampling
-    length = f"{request.bars} bars" if request.bars else f"{request.length or 32} notes"
+    form = request.song_form
+    if form is not None:
+        length = f"{form.bars} bars: form {form.letters} of {form.phrase_bars}-bar phrases"
+        if form.vary:
+            length += f", repeats varied with probability {form.vary:g}"
+    elif request.bars:
+        length = f"{request.bars} bars"
+    else:
+        length = f"{request.length or 32} notes"
     out = [
         ("model", composition.preset),
         ("seed", str(request.seed)),

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -36,14 +36,23 @@ from typing import Any
 from nabi_music import display
 from nabi_music.data.encoding import Vocabulary, start_row
 from nabi_music.errors import InputError, NabiError
-from nabi_music.evaluation.stats import NgramIndex, Sample, corpus_stats, describe, melody_stats
+from nabi_music.evaluation.stats import (
+    NgramIndex,
+    Sample,
+    compare,
+    corpus_stats,
+    describe,
+    figures,
+    melody_stats,
+)
 from nabi_music.models.bundle import Bundle
 from nabi_music.models.metre_runner import in_metre
 from nabi_music.music.keys import Scale, parse_scale
-from nabi_music.music.metre import bar_length, written_codes
+from nabi_music.music.metre import bar_length, beat_length, written_codes
 from nabi_music.music.notes import Melody, parse_code, parse_codes
 from nabi_music.music.ranges import parse_pitch_range
 from nabi_music.prediction.constraints import Constraints, Length, Plan
+from nabi_music.prediction.form import DEFAULT_PHRASE_BARS, Form, FormCursor, FormPlan, Phrase
 from nabi_music.prediction.sampling import Count, Sampling, generate_batch, generators
 from nabi_music.readers import CORPUS_PREFIX, READERS, read
 
@@ -68,8 +77,35 @@ class Request:
     ties: bool = False
     end_on_tonic: bool = False
     time_signature: str | None = None
+    form: str | None = None
+    """Phrase letters (``AABA``): a song of ``len(form) * phrase_bars`` bars (see
+    :mod:`nabi_music.prediction.form`)."""
+    phrase_bars: int | None = None
+    """Bars per phrase of the form (default :data:`DEFAULT_PHRASE_BARS`)."""
+    vary: float | None = None
+    """The probability that each note of a repeated phrase is re-sampled (default 0)."""
+    no_syncopation: bool = False
+    """No note starting off the beat sounds over the next beat (implies whole bars)."""
 
     def __post_init__(self) -> None:
+        if self.form is None:
+            if self.phrase_bars is not None:
+                raise InputError("--phrase-bars sets the length of a form's phrases: give --form")
+            if self.vary is not None:
+                raise InputError("--vary varies a form's repeated phrases: give --form")
+        else:
+            form = self.song_form
+            assert form is not None
+            if self.length is not None:
+                raise InputError(
+                    f"--form {form.letters} with --phrase-bars {form.phrase_bars} sets the "
+                    f"length ({form.bars} bars): leave out --length"
+                )
+            if self.bars is not None and self.bars != form.bars:
+                raise InputError(
+                    f"--bars {self.bars} but --form {form.letters} of {form.phrase_bars}-bar "
+                    f"phrases makes {form.bars} bars: leave out --bars, or make them agree"
+                )
         if self.length is not None and self.bars is not None:
             raise InputError("give the length in notes (--length) or in bars (--bars), not both")
         if self.length is not None and self.length < 1:
@@ -79,7 +115,19 @@ class Request:
         if self.count < 1:
             raise InputError(f"--count must be at least 1, got {self.count}")
 
+    @property
+    def song_form(self) -> Form | None:
+        """The form asked for, checked (None: no form)."""
+        if self.form is None:
+            return None
+        return Form(
+            self.form,
+            DEFAULT_PHRASE_BARS if self.phrase_bars is None else self.phrase_bars,
+            0.0 if self.vary is None else self.vary,
+        )
+
     def to_dict(self) -> dict[str, Any]:
+        form = self.song_form
         return {
             "length": self.length,
             "bars": self.bars,
@@ -92,6 +140,10 @@ class Request:
             "ties": self.ties,
             "end_on_tonic": self.end_on_tonic,
             "time_signature": self.time_signature,
+            "form": None if form is None else form.letters,
+            "phrase_bars": None if form is None else form.phrase_bars,
+            "vary": None if form is None else form.vary,
+            "no_syncopation": self.no_syncopation,
         }
 
 
@@ -111,6 +163,8 @@ class Song:
     codes: tuple[str, ...]
     key: str | None = None
     time_signature: str | None = None
+    pickup: Fraction | None = None
+    """The upbeat's length in quarters (None: none, or not known)."""
 
 
 @dataclass(frozen=True)
@@ -125,6 +179,8 @@ class Generated:
     primer_notes: int
     stats: dict[str, Any]
     scale: Scale | None = None
+    phrases: tuple[Phrase, ...] = ()
+    """The phrases of its form (none without ``--form``)."""
 
 
 @dataclass(frozen=True)
@@ -144,6 +200,9 @@ class Composition:
     songs_origin: str | None
     ngrams: NgramIndex | None = None
     """The training songs' n-grams, for the repeated n-gram rate."""
+    training_figures: tuple[dict[str, float | None], ...] = ()
+    """Each training song's own figures (n-grams looked up in the other songs), for
+    :func:`nabi_music.evaluation.stats.compare`."""
 
     def __repr__(self) -> str:
         return (
@@ -164,15 +223,19 @@ class Composition:
                 tuple(g.primer.codes + g.codes),
                 g.scale or _scale_of(g.melody.key),
                 len(g.primer.codes),
+                g.melody.time_signature,
             )
             for g in self.melodies
         ]
         pooled = describe(samples, self.ngrams)
-        return {
+        out = {
             "melodies": [g.stats for g in self.melodies],
             "generated": pooled,
             **self.reference,
         }
+        if self.training_figures:
+            out["comparison"] = compare([g.stats for g in self.melodies], self.training_figures)
+        return out
 
     def to_dict(self, files: dict[int, dict[str, str]] | None = None) -> dict[str, Any]:
         stats = self.stats()
@@ -184,6 +247,7 @@ class Composition:
             "time_signature": self.time_signature,
             "tempo": self.tempo,
             "constraints": list(self.constraints),
+            "form": None if self.request.song_form is None else self.request.song_form.to_dict(),
             "training_songs": self.songs_origin,
             "melodies": [
                 {
@@ -196,6 +260,7 @@ class Composition:
                     "codes": list(g.codes),
                     "written_codes": written_codes(g.melody),
                     "files": (files or {}).get(g.index, {}),
+                    "phrases": [p.to_dict() for p in g.phrases],
                     "stats": g.stats,
                 }
                 for g in self.melodies
@@ -260,9 +325,19 @@ def training_songs(bundle: Bundle) -> tuple[list[Song], str | None]:
     """The bundle's training songs and where they came from (``None``: unknown)."""
     songs = bundle.meta.get("songs") if bundle.meta else None
     if songs:
-        return [
-            Song(tuple(s["codes"].split()), s.get("key"), s.get("time_signature")) for s in songs
-        ], "recorded in the bundle"
+        out = [
+            Song(
+                tuple(s["codes"].split()),
+                s.get("key"),
+                s.get("time_signature"),
+                _fraction(s.get("pickup")),
+            )
+            for s in songs
+        ]
+        if any("pickup" not in s for s in songs):
+            named = [s.get("source") for s in songs if isinstance(s.get("source"), str)]
+            out = _with_upbeats(out, [*named, *bundle.trained_on])
+        return out, "recorded in the bundle"
     # a bundle is untrusted: of the sources it names, only music21's corpus is read again
     sources = [s for s in dict.fromkeys(bundle.trained_on) if s.startswith("corpus:")]
     if not sources:
@@ -270,10 +345,52 @@ def training_songs(bundle: Bundle) -> tuple[list[Song], str | None]:
     out = []
     try:
         for source in sources:
-            out.extend(Song(tuple(m.codes), m.key, m.time_signature) for m in read(source))
+            out.extend(
+                Song(tuple(m.codes), m.key, m.time_signature, m.pickup) for m in read(source)
+            )
     except NabiError:
         return [], None
     return out, "read again from the files the bundle names (all their tunes)"
+
+
+MAX_UPBEAT_SOURCES = 50
+"""The most corpus files read again to learn the training songs' upbeats."""
+
+
+def _fraction(value: Any) -> Fraction | None:
+    try:
+        return None if value in (None, "", 0) else Fraction(str(value))
+    except (ValueError, ZeroDivisionError):
+        return None
+
+
+def _rhythm_key(codes: Sequence[str]) -> tuple[Fraction, ...]:
+    return tuple(parse_code(c).duration for c in codes)
+
+
+def _with_upbeats(songs: list[Song], sources: Sequence[str]) -> list[Song]:
+    """``songs`` with their upbeats, which older bundles do not record: the music21
+    corpus files the bundle names are read again (never another file a bundle names)
+    and each song is matched by its rhythm (the same in any key); unmatched songs keep
+    None (a downbeat start)."""
+    corpus = [s for s in dict.fromkeys(sources) if s.startswith(CORPUS_PREFIX)]
+    if not corpus or len(corpus) > MAX_UPBEAT_SOURCES:
+        return songs
+    found: dict[tuple[Fraction, ...], set[Fraction | None]] = {}
+    try:
+        for source in corpus:
+            for m in read(source):
+                pickup = m.pickup if m.pickup else None
+                found.setdefault(_rhythm_key(m.codes), set()).add(pickup)
+    except NabiError:
+        return songs
+    out = []
+    for song in songs:
+        pickups = found.get(_rhythm_key(song.codes), set())
+        if song.pickup is None and len(pickups) == 1:
+            song = replace(song, pickup=next(iter(pickups)))
+        out.append(song)
+    return out
 
 
 def _most_common(values: Sequence[str | None]) -> str | None:
@@ -327,7 +444,20 @@ def settle(
     tonic = scale or _scale_of(key)
     if request.end_on_tonic and tonic is None:
         raise InputError("an ending on the tonic needs a key: give one with --key")
-    whole_bars = request.whole_bars or request.bars is not None
+    form = request.song_form
+    if form is not None and tonic is None:
+        raise InputError(
+            "a form's last phrase ends on the tonic, which needs a key, and neither the "
+            "primer nor the bundle says one: give it with --key, as in --key 'D major'"
+        )
+    whole_bars = (
+        request.whole_bars or request.bars is not None or form is not None or request.no_syncopation
+    )
+    if form is not None and bar is None:
+        raise InputError(
+            "a form needs a time signature, and neither the primer nor the bundle says "
+            "one: give it with --time-signature, as in --time-signature 3/4"
+        )
     if whole_bars and bar is None:
         raise InputError(
             "whole bars need a time signature, and neither the primer nor the bundle "
@@ -339,9 +469,11 @@ def settle(
         whole_bars=whole_bars,
         bar=bar,
         ties=request.ties,
-        end_on_tonic=request.end_on_tonic,
+        end_on_tonic=request.end_on_tonic or form is not None,
         tonic=tonic,
         metre=time_signature,
+        no_syncopation=request.no_syncopation,
+        beat=beat_length(time_signature) if time_signature else None,
     )
     return Setting(key, scale, time_signature, constraints)
 
@@ -363,13 +495,16 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
     score = primer.score if primer is not None else None
     tempo = (score.tempo if score else None) or meta.get("tempo")
 
-    plans: dict[tuple[Constraints, Fraction], Plan | None] = {}
+    form = request.song_form
+    plans: dict[tuple[Constraints, Fraction], Plan | FormPlan | None] = {}
 
-    def plan_for(setting: Setting, codes: Sequence[str]) -> Plan | None:
+    def plan_for(setting: Setting, codes: Sequence[str]) -> Plan | FormPlan | None:
         start = sum((parse_code(c).duration for c in codes), Fraction(0))
         constraints = setting.constraints
         if (constraints, start) not in plans:
-            if not constraints.active:
+            if form is not None:
+                plans[constraints, start] = FormPlan(vocabulary, constraints, form, start)
+            elif not constraints.active:
                 plans[constraints, start] = None
             else:
                 if request.bars is not None:
@@ -427,9 +562,14 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
         starts[int(rng.integers(len(starts)))] if primer is None else starts[0] for rng in rngs
     ]
     guides: list[Any] = []
-    for chosen, setting in chosen_starts:
+    for (chosen, setting), rng in zip(chosen_starts, rngs, strict=True):
         plan = plan_for(setting, chosen.codes)
-        guides.append(plan.cursor() if plan is not None else Count(request.length or DEFAULT_NOTES))
+        if isinstance(plan, FormPlan):
+            guides.append(plan.cursor(vocabulary.encode(chosen.codes), rng))
+        else:
+            guides.append(
+                plan.cursor() if plan is not None else Count(request.length or DEFAULT_NOTES)
+            )
     # a metre-aware runner reads the metre and key: the melodies of each setting together
     groups: dict[tuple[str | None, str | None], list[int]] = {}
     for k, (_, setting) in enumerate(chosen_starts):
@@ -448,8 +588,8 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
         )
         for k, out in zip(ks, outs, strict=True):
             generated[k] = out
-    for k, ((chosen, setting), indices) in enumerate(
-        zip(chosen_starts, generated, strict=True), start=1
+    for k, ((chosen, setting), indices, guide) in enumerate(
+        zip(chosen_starts, generated, guides, strict=True), start=1
     ):
         codes = tuple(vocabulary.decode(indices))
         melody = Melody(
@@ -466,16 +606,25 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
             setting.scale or _scale_of(setting.key),
             index,
             len(chosen.codes),
+            setting.time_signature,
         )
+        phrases = guide.phrases() if isinstance(guide, FormCursor) else ()
         melodies.append(
-            Generated(k, chosen, codes, melody, len(chosen.codes), stats, setting.scale)
+            Generated(k, chosen, codes, melody, len(chosen.codes), stats, setting.scale, phrases)
         )
 
     reference: dict[str, Any] = {}
+    training_figures: list[dict[str, float | None]] = []
     if songs:
-        reference["training"] = corpus_stats([(s.codes, _scale_of(s.key)) for s in songs], index)
+        samples = [Sample(s.codes, _scale_of(s.key), 0, s.time_signature, s.pickup) for s in songs]
+        reference["training"] = corpus_stats(samples, index)
+        training_figures = [
+            figures(describe([sample], index, leave_one_out=True)) for sample in samples
+        ]
     if score is not None:
-        reference["primer_score"] = melody_stats(score.codes, _scale_of(score.key), index)
+        reference["primer_score"] = melody_stats(
+            score.codes, _scale_of(score.key), index, 0, score.time_signature, score.pickup
+        )
     settings = [st for _, st in starts]
     return Composition(
         preset=bundle.config.preset,
@@ -484,11 +633,12 @@ def compose(bundle: Bundle, request: Request, primer: Primer | None = None) -> C
         scale=_only({g.scale for g in melodies}),
         time_signature=_only({g.melody.time_signature for g in melodies}),
         tempo=tempo,
-        constraints=_describe(settings),
+        constraints=_describe(settings) + ((form.describe(),) if form is not None else ()),
         melodies=tuple(melodies),
         reference=reference,
         ngrams=index,
         songs_origin=songs_origin,
+        training_figures=tuple(training_figures),
     )
 
 
@@ -508,6 +658,8 @@ def _describe(settings: Sequence[Setting]) -> tuple[str, ...]:
         out.append("whole bars of each melody's metre" + (" (ties allowed)" if c.ties else ""))
     if c.end_on_tonic:
         out.append("ending on the tonic")
+    if c.no_syncopation:
+        out.append("no syncopation")
     return tuple(out)
 
 

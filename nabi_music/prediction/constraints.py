@@ -11,7 +11,10 @@ over the codes the mask allows. The constraints are:
   is then written as tied notes split at the bar line) and the melody ends on a
   bar line, so every bar adds up to the time signature;
 - an **ending on the tonic**: the last note is a pitched, untied note whose
-  pitch class is the tonic and whose duration completes the melody.
+  pitch class is the tonic and whose duration completes the melody;
+- **no syncopation** (with whole bars): no pitched note that starts off the beat
+  sounds on over the next beat (the beat of the metre: a quarter in 2/4, a dotted
+  quarter in 6/8).
 
 The whole-bars and tonic constraints look ahead: a :class:`Plan` computes, by
 dynamic programming over (notes left, position in the bar) or (time left),
@@ -61,8 +64,16 @@ class Constraints:
     tonic: Scale | None = None
     metre: str | None = None
     """The time signature's text, for messages (``3/4``)."""
+    no_syncopation: bool = False
+    beat: Fraction | None = None
+    """The beat in quarters, needed by ``no_syncopation``."""
 
     def __post_init__(self) -> None:
+        if self.no_syncopation and (not self.whole_bars or self.beat is None or self.beat <= 0):
+            raise InputError(
+                "no syncopation needs whole bars of a time signature: give one with "
+                "--time-signature"
+            )
         if self.whole_bars and (self.bar is None or self.bar <= 0):
             raise InputError("whole bars need a time signature: give one with --time-signature")
         if self.end_on_tonic and self.tonic is None:
@@ -70,7 +81,13 @@ class Constraints:
 
     @property
     def active(self) -> bool:
-        return bool(self.scale or self.pitch_range or self.whole_bars or self.end_on_tonic)
+        return bool(
+            self.scale
+            or self.pitch_range
+            or self.whole_bars
+            or self.end_on_tonic
+            or self.no_syncopation
+        )
 
     def describe(self) -> list[str]:
         """One phrase per active constraint, for messages and reports."""
@@ -85,6 +102,8 @@ class Constraints:
         if self.end_on_tonic:
             assert self.tonic is not None
             out.append(f"ending on the tonic {self.tonic.tonic_name}")
+        if self.no_syncopation:
+            out.append(f"no syncopation (beats of {_quarters(self.beat)})")
         return out
 
     def without(self, names: Sequence[str]) -> Constraints:
@@ -98,6 +117,8 @@ class Constraints:
             c = _replace(c, whole_bars=False)
         if "tonic" in names:
             c = _replace(c, end_on_tonic=False)
+        if "syncopation" in names:
+            c = _replace(c, no_syncopation=False)
         return c
 
 
@@ -157,12 +178,20 @@ class Plan:
         values = [*self.durations, self.start]
         if bar is not None:
             values.append(bar)
+        if constraints.no_syncopation and constraints.beat is not None:
+            values.append(constraints.beat)
         if length.end is not None:
             values.append(length.end)
         grid = _grid(values)
         self.grid = grid
         self.units = np.array([int(d / grid) for d in self.durations], dtype=np.int64)
         self.bar_units = int(bar / grid) if bar is not None else 0
+        self.beat_units = (
+            int(constraints.beat / grid)
+            if constraints.no_syncopation and constraints.beat is not None and bar is not None
+            else 0
+        )
+        self.pitched = np.array([n.pitch is not None for n in notes], dtype=bool)
         self.start_units = int(self.start / grid)
         self.end_units = None if length.end is None else int(length.end / grid)
         if self.end_units is not None and self.end_units <= self.start_units:
@@ -179,8 +208,12 @@ class Plan:
     def _legal(self, positions: np.ndarray) -> np.ndarray:
         """``legal[c, i]``: code c may start at bar position ``positions[i]``."""
         if self.bar_units == 0 or self.constraints.ties:
-            return np.ones((len(self.units), len(positions)), dtype=bool)
-        return positions[None, :] + self.units[:, None] <= self.bar_units
+            legal = np.ones((len(self.units), len(positions)), dtype=bool)
+        else:
+            legal = positions[None, :] + self.units[:, None] <= self.bar_units
+        if self.beat_units:
+            legal &= ~_syncopated(self.units, self.pitched, positions, self.beat_units)
+        return legal
 
     def _solve(self) -> np.ndarray:
         if self.length.notes is not None:
@@ -260,6 +293,7 @@ class Plan:
                 ("range", self.constraints.pitch_range is not None),
                 ("bars", self.constraints.whole_bars),
                 ("tonic", self.constraints.end_on_tonic),
+                ("syncopation", self.constraints.no_syncopation),
             )
             if on
         ]
@@ -307,6 +341,17 @@ def _why(plan: Plan, c: Constraints, many: bool) -> str:
     if plan.length.notes is not None and c.whole_bars:
         text += "; try another --length, or --bars"
     return text
+
+
+def _syncopated(
+    units: np.ndarray, pitched: np.ndarray, positions: np.ndarray, beat: int
+) -> np.ndarray:
+    """``out[c, i]``: a pitched code c starting at bar position ``positions[i]`` (grid
+    units) starts off the beat and sounds on over the next beat."""
+    off = positions % beat != 0
+    next_beat = (positions // beat + 1) * beat
+    crosses = positions[None, :] + units[:, None] > next_beat[None, :]
+    return pitched[:, None] & off[None, :] & crosses
 
 
 def _pitch_masks(notes: Sequence[Note], c: Constraints) -> tuple[np.ndarray, np.ndarray]:
@@ -361,3 +406,155 @@ class Cursor:
     def advance(self, index: int) -> None:
         self.done += 1
         self.elapsed += int(self.plan.units[index])
+
+
+# --- phrases: a fixed length that ends on a cadence -------------------------------
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How a phrase ends: its last pitched note is untied, lasts at least ``beat``
+    quarters, starts on one of the ``strong`` positions (quarters from the downbeat) of
+    the phrase's last bar, and only rests follow it; with ``tonic``, that note is the
+    tonic of the constraints' key."""
+
+    beat: Fraction
+    strong: tuple[Fraction, ...] = (Fraction(0),)
+    tonic: bool = False
+
+
+class PhrasePlan:
+    """The masks of one phrase of ``bars`` whole bars that ends on a :class:`Cadence`.
+
+    A phrase starts on a downbeat and fills its bars exactly (no note crosses its end;
+    with ``constraints.ties`` notes may cross the bar lines inside it). The look-ahead is
+    a dynamic programme over (time left in the phrase, whether the cadence note has
+    been played): from every state the plan keeps, the phrase can still be finished,
+    so walking it with :class:`PhraseCursor` never gets stuck.
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        constraints: Constraints,
+        bars: int,
+        cadence: Cadence,
+    ) -> None:
+        if constraints.bar is None or constraints.bar <= 0:
+            raise InputError("phrases need a time signature: give one with --time-signature")
+        if bars < 1:
+            raise InputError(f"a phrase must last at least 1 bar, got {bars}")
+        self.vocabulary = vocabulary
+        self.constraints = constraints
+        self.cadence = cadence
+        self.bars = bars
+        notes = [parse_code(c) for c in vocabulary.codes]
+        self.notes = notes
+        plain = constraints.without(["tonic"])
+        static, _ = _pitch_masks(notes, plain)
+        bar = constraints.bar
+        beat = constraints.beat if constraints.no_syncopation else None
+        grid = _grid(
+            [
+                *(n.duration for n in notes),
+                bar,
+                cadence.beat,
+                *cadence.strong,
+                *([beat] if beat else []),
+            ]
+        )
+        self.grid = grid
+        units = np.array([int(n.duration / grid) for n in notes], dtype=np.int64)
+        self.units = units
+        self.bar_units = int(bar / grid)
+        self.length = bars * self.bar_units
+        pitched = np.array([n.pitch is not None for n in notes], dtype=bool)
+        tied = np.array([n.tie for n in notes], dtype=bool)
+        self.static = static
+        self.rest = ~pitched
+        closing = static & pitched & ~tied & (units >= int(cadence.beat / grid))
+        if cadence.tonic:
+            if constraints.tonic is None:
+                raise InputError("an ending on the tonic needs a key: give one with --key")
+            tonic = constraints.tonic.tonic
+            closing &= np.array(
+                [n.pitch is not None and n.pitch.midi % 12 == tonic for n in notes], dtype=bool
+            )
+        self.closing = closing
+        strong = {int(s / grid) % self.bar_units for s in cadence.strong}
+        n, size = len(notes), self.length
+        self.normal = np.zeros((size + 1, n), dtype=bool)
+        self.closes = np.zeros((size + 1, n), dtype=bool)
+        self.rests = np.zeros((size + 1, n), dtype=bool)
+        before = np.zeros(size + 1, dtype=bool)  # the cadence is still to come
+        after = np.zeros(size + 1, dtype=bool)  # the cadence was played: rests only
+        after[0] = True
+        for t in range(1, size + 1):
+            position = (size - t) % self.bar_units
+            if constraints.ties:
+                legal = np.ones(n, dtype=bool)
+            else:
+                legal = position + units <= self.bar_units
+            if beat:
+                legal &= ~_syncopated(units, pitched, np.array([position]), int(beat / grid))[:, 0]
+            fits = units <= t
+            left = np.where(fits, t - units, 0)
+            self.rests[t] = self.rest & legal & fits & after[left]
+            self.normal[t] = static & legal & (units < t) & before[left]
+            in_last_bar = t <= self.bar_units and (self.bar_units - t) % self.bar_units in strong
+            if in_last_bar:
+                self.closes[t] = closing & legal & fits & after[left]
+            after[t] = bool(self.rests[t].any())
+            before[t] = bool(self.normal[t].any() or self.closes[t].any())
+        self.before, self.after = before, after
+
+    def feasible(self, elapsed: int = 0) -> bool:
+        """True when the phrase can be finished after ``elapsed`` grid units of it."""
+        t = self.length - elapsed
+        return 0 < t <= self.length and bool(self.before[t])
+
+    def units_of(self, duration: Fraction) -> int | None:
+        """``duration`` in grid units, or None when it is off the grid."""
+        value = Fraction(duration) / self.grid
+        return int(value) if value.denominator == 1 else None
+
+    def cursor(self, elapsed: int = 0) -> PhraseCursor:
+        return PhraseCursor(self, elapsed)
+
+    def closing_durations(self) -> list[Fraction]:
+        """The durations a cadence note may have (for messages)."""
+        return sorted({self.notes[i].duration for i in np.flatnonzero(self.closing)})
+
+
+class PhraseCursor:
+    """One phrase's walk through a :class:`PhrasePlan` (mutable, local to one phrase)."""
+
+    def __init__(self, plan: PhrasePlan, elapsed: int = 0) -> None:
+        self.plan = plan
+        self.left = plan.length - elapsed
+        self.before, self.after = True, False
+        self.done = 0
+
+    @property
+    def finished(self) -> bool:
+        return self.left <= 0
+
+    def mask(self) -> np.ndarray:
+        p, t = self.plan, self.left
+        out = np.zeros(len(p.notes), dtype=bool)
+        if self.before:
+            out |= p.normal[t] | p.closes[t]
+        if self.after:
+            out |= p.rests[t]
+        return out
+
+    def advance(self, index: int) -> None:
+        p, t = self.plan, self.left
+        closes = self.before and bool(p.closes[t, index])
+        before = self.before and bool(p.normal[t, index])
+        after = closes or (self.after and bool(p.rests[t, index]))
+        if not (before or after):
+            raise InputError(f"the code {p.vocabulary.codes[index]} cannot come here")
+        self.before, self.after = before, after
+        self.left -= int(p.units[index])
+        self.done += 1

@@ -86,6 +86,9 @@ def write_composition(
     (:func:`generate_command`)."""
     notation = notation or Notation(style="instrumental")
     line_bars = bars_per_line([g.melody for g in composition.melodies], notation.style)
+    form = composition.request.song_form
+    if form is not None and form.phrase_bars <= line_bars:
+        line_bars = form.phrase_bars  # a phrase a line
 
     wanted = check_formats(formats)
     why = available_formats()
@@ -237,6 +240,15 @@ def generate_command(
     ]
     if request.time_signature:
         args += ["--time-signature", request.time_signature]
+    form = request.song_form
+    if form is not None:
+        args += ["--form", form.letters]
+        if request.phrase_bars is not None:
+            args += ["--phrase-bars", str(request.phrase_bars)]
+        if request.vary is not None:
+            args += ["--vary", f"{request.vary:g}"]
+    if request.no_syncopation:
+        args.append("--no-syncopation")
     named = list(dict.fromkeys(f.strip().lower().lstrip(".") for f in formats if f.strip()))
     if set(named) != set(DEFAULT_FORMATS):
         args += ["--formats", ",".join(named)]

@@ -44,7 +44,7 @@ from nabi_music.evaluation.crossval import CorpusOptions, corpus_vocabulary, fit
 from nabi_music.evaluation.mixture import INTERVAL_ORDERS, ORDERS, bits, choose_mixture, mixture
 from nabi_music.evaluation.scores import Scores, network_log_probs, score_predictions
 from nabi_music.models.bundle import Bundle
-from nabi_music.models.mixture import PART_KINDS, MixtureConfig, Part
+from nabi_music.models.mixture import MixtureConfig, Part
 from nabi_music.models.ngram import MAX_ORDER, IntervalNgramModel, NgramModel, spread
 from nabi_music.models.presets import CORPUS_PRESETS, MetreConfig, ModelConfig, preset
 from nabi_music.music.notes import Melody
@@ -432,14 +432,13 @@ def predict_split(
             for m, k, w in zip(parts, choice, weights, strict=True)
         ]
         has_intervals = any(kind == "interval" for _, kind, _, _ in weighted)
-        if all(kind in PART_KINDS for _, kind, _, _ in weighted):  # one bundle can hold it
-            out.mixture = MixtureConfig(
-                parts=tuple(Part(*p) for p in weighted),
-                window=max([MIN_WINDOW, *(reads(m.config) for m in parts if m.config)]),
-                # with one code per pitch, spreading changes nothing: any order will do
-                spread_order=(spread_order or 1) if has_intervals else None,
-                smoothing=smoothing,
-            )
+        out.mixture = MixtureConfig(
+            parts=tuple(Part(*p) for p in weighted),
+            window=max([MIN_WINDOW, *(reads(m.config) for m in parts if m.config)]),
+            # with one code per pitch, spreading changes nothing: any order will do
+            spread_order=(spread_order or 1) if has_intervals else None,
+            smoothing=smoothing,
+        )
         out.info[name] = {
             "weights": {n: w for n, _, w, _ in weighted},
             "orders": {n: k for n, _, _, k in weighted if k},

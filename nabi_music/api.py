@@ -98,8 +98,9 @@ def compose(
     shape the sampling; ``request`` holds the fields of
     :class:`nabi_music.prediction.compose.Request`: ``count``, ``length`` or ``bars``,
     ``seed``, and the constraints ``key`` (``"D major"``, ``"auto"``), ``pitch_range``
-    (``"c..c''"``), ``whole_bars``, ``ties``, ``end_on_tonic``, ``time_signature``.
-    The melodies are ``.melodies[k].melody``.
+    (``"c..c''"``), ``whole_bars``, ``ties``, ``end_on_tonic``, ``time_signature``,
+    ``no_syncopation``, and a song in phrases: ``form`` (``"AABA"``), ``phrase_bars``,
+    ``vary``. The melodies are ``.melodies[k].melody`` (their phrases ``.phrases``).
     """
     request = _compose.Request(sampling=Sampling(temperature, top_k), **request)
     window = bundle.config.window

@@ -142,3 +142,10 @@ def test_every_row_is_a_target_once_with_its_own_window():
     assert (windows[:, -1] == x).all() and (windows[0, :-1] == PAD_ROW).all()
     tokens = joint_tokens(windows)
     assert tokens.max() < sum(SIZES.values()) and tokens.min() >= 0
+
+
+def test_a_metre_no_bar_can_hold_gives_notes_no_place():
+    free = song_rows(melody("c4 d8 e8 f4", None), key=False)[0]
+    odd = song_rows(melody("c4 d8 e8 f4", "2+3/8"), key=False)[0]
+    assert (odd == free).all()
+    assert set(free[:, COLUMN["position"]]) == {SIZES["position"] - 1}

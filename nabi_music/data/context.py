@@ -131,8 +131,19 @@ def beat_strength(position: Fraction, time_signature: str) -> int:
     return 5
 
 
-def metre_token(time_signature: str | None) -> int:
+def metre_bar(time_signature: str | None) -> Fraction | None:
+    """The bar's length of a metre the rows can place notes in; None without one, or for
+    one no single N/D names (the notes then have no place in a bar)."""
     if time_signature is None:
+        return None
+    try:
+        return bar_length(time_signature)
+    except InputError:
+        return None
+
+
+def metre_token(time_signature: str | None) -> int:
+    if metre_bar(time_signature) is None:
         return NO_METRE_TOKEN
     return METRES.index(time_signature) if time_signature in METRES else OTHER_METRE
 
@@ -166,7 +177,7 @@ def song_rows(
     does); a rest's time then counts in the length of the note before it.
     """
     ref = key_reference(melody, key)
-    bar = bar_length(melody.time_signature) if melody.time_signature else None
+    bar = metre_bar(melody.time_signature)
     position = first_position(bar, melody.pickup) if bar else Fraction(0)
     first_pitch = next((n.pitch.midi for n in melody.notes if n.pitch), None)
     degree_from = ref.tonic if key else (first_pitch % 12 if first_pitch is not None else 0)

@@ -76,8 +76,9 @@ _FIXED = re.compile(r"(interval-)?ngram-(\d+)")
 
 @dataclass(frozen=True)
 class Member:
-    """One member: its name, kind (``network``, ``ngram``, ``interval``, ``mixture``),
-    a network's config, and an n-gram's orders (one: fixed; several: chosen)."""
+    """One member: its name, kind (``metre``, ``network``, ``ngram``, ``interval``,
+    ``mixture``), a network's config, and an n-gram's orders (one: fixed; several:
+    chosen)."""
 
     name: str
     kind: str

@@ -48,7 +48,7 @@ from nabi_music.models.mixture import MixtureConfig, Part
 from nabi_music.models.ngram import MAX_ORDER, IntervalNgramModel, NgramModel, spread
 from nabi_music.models.presets import CORPUS_PRESETS, MetreConfig, ModelConfig, preset
 from nabi_music.music.notes import Melody
-from nabi_music.training.fit import FitProgress
+from nabi_music.training.fit import FitProgress, FitReport
 from nabi_music.training.metre_fit import fit_metre, metre_bundle, metre_log_probs
 
 TASKS = ("pitch", "code")
@@ -248,6 +248,15 @@ class SplitPredictions:
     networks: dict[str, Bundle] = field(default_factory=dict)
 
 
+def _fit_info(report: FitReport, start: float) -> dict[str, Any]:
+    """What training a network took: its epochs, best epoch and seconds since ``start``."""
+    return {
+        "epochs": len(report.logs["loss"]),
+        "best_epoch": report.best_epoch,
+        "seconds": time.perf_counter() - start,
+    }
+
+
 def predict_split(
     task: Task,
     split: Split,
@@ -287,6 +296,16 @@ def predict_split(
         cached[owner] = cached[owner] and info["cached"]
         return val, test, info
 
+    def network_predictions(name: str, key: dict[str, Any], train: Callable) -> None:
+        """A network's predictions: trained now and kept, or fetched from the cache."""
+        if keep_networks:
+            val, test, info = train()
+            seconds[name], cached[name] = info["seconds"], False
+        else:
+            val, test, info = fetch(name, key, train)
+        out.validation[name], out.test[name] = val, test
+        out.info[name] = {"epochs": info["epochs"], "best_epoch": info.get("best_epoch")}
+
     for m in members:
         if m.kind != "metre":
             continue
@@ -312,21 +331,10 @@ def predict_split(
                 )
             val = [task.metre_log_probs(model, config, i) for i in split.validation]
             test = [task.metre_log_probs(model, config, i) for i in split.test]
-            info = {
-                "epochs": len(report.logs["loss"]),
-                "best_epoch": report.best_epoch,
-                "seconds": time.perf_counter() - start,
-            }
-            return val, test, info
+            return val, test, _fit_info(report, start)
 
         key = {"member": m.name, "kind": "metre", "config": config.to_dict()}
-        if keep_networks:
-            val, test, info = train_metre()
-            seconds[m.name], cached[m.name] = info["seconds"], False
-        else:
-            val, test, info = fetch(m.name, key, train_metre)
-        out.validation[m.name], out.test[m.name] = val, test
-        out.info[m.name] = {"epochs": info["epochs"], "best_epoch": info.get("best_epoch")}
+        network_predictions(m.name, key, train_metre)
 
     for m in members:
         if m.kind != "network":
@@ -349,21 +357,10 @@ def predict_split(
                 out.networks[m.name] = bundle
             val = network(bundle, take(task.songs, split.validation))
             test = network(bundle, take(task.songs, split.test))
-            info = {
-                "epochs": len(report.logs["loss"]),
-                "best_epoch": report.best_epoch,
-                "seconds": time.perf_counter() - start,
-            }
-            return val, test, info
+            return val, test, _fit_info(report, start)
 
         key = {"member": m.name, "kind": "network", "config": m.config.to_dict()}
-        if keep_networks:
-            val, test, info = train()
-            seconds[m.name], cached[m.name] = info["seconds"], False
-        else:
-            val, test, info = fetch(m.name, key, train)
-        out.validation[m.name], out.test[m.name] = val, test
-        out.info[m.name] = {"epochs": info["epochs"], "best_epoch": info.get("best_epoch")}
+        network_predictions(m.name, key, train)
 
     # the n-grams of every order needed, each counted once on the training songs
     intervals = [m for m in members if m.kind == "interval"]

@@ -10,6 +10,7 @@ seed alone (seeded initializers, no global random state).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from nabi_music import backend
@@ -127,6 +128,34 @@ def _corpus_member(
             name=f"{prefix}embedding",
         )(x)
     cell = keras.layers.LSTM if config.architecture == "lstm" else keras.layers.GRU
+    x = _recurrent_stack(x, cell, config, prefix, rng, sequences)
+
+    def head(size: int, name: str, k: int) -> Any:
+        return keras.layers.Dense(
+            size,
+            activation="softmax",
+            kernel_initializer=keras.initializers.GlorotUniform(seed=rng(k)),
+            name=f"{prefix}{name}",
+        )(x)
+
+    if config.heads == "joint":
+        return [head(n_classes, "output", 2)]
+    assert n_heads is not None
+    return [head(n_heads[0], "pitch", 2), head(n_heads[1], "duration", 3)]
+
+
+def _recurrent_stack(
+    x: Any,
+    cell: Any,
+    config: ModelConfig | MetreConfig,
+    prefix: str,
+    rng: Callable[[int], int],
+    sequences: bool,
+) -> Any:
+    """``config.layers`` recurrent layers of ``cell`` on ``x``, each after a dropout, and
+    a dropout after the last (the last layer returns every step's output only with
+    ``sequences``); layer names and seeds as every corpus network has them."""
+    keras = backend.keras()
     for k in range(1, config.layers + 1):
         if config.dropout:
             x = keras.layers.Dropout(
@@ -141,19 +170,7 @@ def _corpus_member(
         )(x)
     if config.dropout:
         x = keras.layers.Dropout(config.dropout, seed=rng(4), name=f"{prefix}dropout_out")(x)
-
-    def head(size: int, name: str, k: int) -> Any:
-        return keras.layers.Dense(
-            size,
-            activation="softmax",
-            kernel_initializer=keras.initializers.GlorotUniform(seed=rng(k)),
-            name=f"{prefix}{name}",
-        )(x)
-
-    if config.heads == "joint":
-        return [head(n_classes, "output", 2)]
-    assert n_heads is not None
-    return [head(n_heads[0], "pitch", 2), head(n_heads[1], "duration", 3)]
+    return x
 
 
 def build_metre_model(config: MetreConfig, seed: int) -> Any:
@@ -182,20 +199,7 @@ def build_metre_model(config: MetreConfig, seed: int) -> Any:
         x = keras.layers.Reshape(
             (config.window, len(INPUTS) * config.embedding), name=f"{prefix}context"
         )(x)
-        for k in range(1, config.layers + 1):
-            if config.dropout:
-                x = keras.layers.Dropout(
-                    config.dropout, seed=rng(10 + 3 * k), name=f"{prefix}dropout_{k}"
-                )(x)
-            x = keras.layers.LSTM(
-                config.units,
-                return_sequences=True,
-                kernel_initializer=keras.initializers.GlorotUniform(seed=rng(8 + 3 * k)),
-                recurrent_initializer=keras.initializers.Orthogonal(seed=rng(9 + 3 * k)),
-                name=f"{prefix}rnn_{k}",
-            )(x)
-        if config.dropout:
-            x = keras.layers.Dropout(config.dropout, seed=rng(4), name=f"{prefix}dropout_out")(x)
+        x = _recurrent_stack(x, keras.layers.LSTM, config, prefix, rng, sequences=True)
         heads = [("step", STEP_CLASSES, 2)] + ([("length", LENGTH_CLASSES, 3)] * config.lengths)
         for name, size, k in heads:
             outputs.append(

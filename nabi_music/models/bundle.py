@@ -344,12 +344,7 @@ def _load_mixture(zf: zipfile.ZipFile, where: str, origin: Path) -> MixtureBundl
         got = [f.data.get("format"), f.data.get("kind")]
         f.fail("format, kind", f"{BUNDLE_FORMAT}, mixture", got)
     config = _mixture_config(f.sub("mixture", required=True), place)
-    versions = f.sub("versions")
-    if versions is not None:
-        if len(versions.data) > 20:
-            versions.fail("versions", "at most 20 libraries", len(versions.data))
-        for key in versions.data:
-            versions.text(key, 100)
+    versions = _versions(f)
     meta = _meta(f.data.get("meta"), vocabulary, place)
     if any(p.kind not in NETWORK_KINDS for p in config.parts) and not meta.get("songs"):
         f.fail("meta.songs", "the training songs its n-grams count", None)
@@ -384,7 +379,7 @@ def _load_mixture(zf: zipfile.ZipFile, where: str, origin: Path) -> MixtureBundl
         seed=f.integer("seed", 0, 2**63),
         meta=meta,
         trained_on=tuple(f.texts("trained_on")),
-        versions={str(k): v for k, v in (versions.data if versions else {}).items()},
+        versions=versions,
     )
 
 
@@ -669,6 +664,18 @@ def _meta(data: Any, vocabulary: Vocabulary, where: str) -> dict[str, Any]:
     return f.data
 
 
+def _versions(f: _Fields) -> dict[str, Any]:
+    """The optional ``versions`` field: at most 20 libraries, each a short text."""
+    versions = f.sub("versions")
+    if versions is None:
+        return {}
+    if len(versions.data) > 20:
+        versions.fail("versions", "at most 20 libraries", len(versions.data))
+    for key in versions.data:
+        versions.text(key, 100)
+    return {str(k): v for k, v in versions.data.items()}
+
+
 def _config(meta: Any, vocabulary: Vocabulary, where: str) -> dict[str, Any]:
     """The fields of :class:`Bundle` other than the model and vocabulary, from
     ``config.json``, each checked."""
@@ -681,12 +688,7 @@ def _config(meta: Any, vocabulary: Vocabulary, where: str) -> dict[str, Any]:
         )
     if "model" not in f.data:
         f.fail("model", "the model's config", None)
-    versions = f.sub("versions")
-    if versions is not None:
-        if len(versions.data) > 20:
-            versions.fail("versions", "at most 20 libraries", len(versions.data))
-        for key in versions.data:
-            versions.text(key, 100)
+    versions = _versions(f)
     kind = f.data.get("kind")
     if kind not in (None, METRE_KIND):
         f.fail("kind", f"{METRE_KIND} or none", kind)
@@ -700,7 +702,7 @@ def _config(meta: Any, vocabulary: Vocabulary, where: str) -> dict[str, Any]:
         "seed": f.integer("seed", 0, 2**63),
         "history": _history(f.sub("history")),
         "trained_on": tuple(f.texts("trained_on")),
-        "versions": {str(k): v for k, v in (versions.data if versions else {}).items()},
+        "versions": versions,
         "meta": _meta(f.data.get("meta"), vocabulary, where_config),
     }
 

@@ -34,7 +34,8 @@ from nabi_music.models.runner import log_softmax, lstm_sequence
 from nabi_music.music.notes import Melody, Note, parse_code
 
 _NEXT = Note(None, Fraction(1))
-"""A placeholder after the song: the row before it is the one that predicts it."""
+"""The note appended after a song so that its rows include one more: the row that
+predicts what follows the song's last note."""
 
 
 @dataclass(frozen=True)
